@@ -11,7 +11,7 @@ from typing import Any
 
 from . import __version__
 from .config import Settings
-from .errors import LockedError, PitchcraftError
+from .errors import ConfigError, LockedError, PitchcraftError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -113,6 +113,100 @@ def _render_status(data: dict) -> str:
     return "\n".join(rows)
 
 
+def _filters(args: argparse.Namespace):
+    import datetime as dt
+
+    from .store import Filters
+
+    min_days = None
+    if getattr(args, "fresh_days", None):
+        min_days = (dt.date.today() - dt.timedelta(days=args.fresh_days)).toordinal()
+    return Filters(
+        doc_types=tuple(args.doc_type or ()),
+        products=tuple(args.product or ()),
+        competitors=tuple(args.competitor_filter or ()),
+        audience=args.audience,
+        min_updated_days=min_days,
+    )
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    from .records import AUDIENCES, DOC_TYPES
+
+    g = p.add_argument_group("filters")
+    g.add_argument("--doc-type", action="append", choices=DOC_TYPES, help="repeatable")
+    g.add_argument("--product", action="append", help="repeatable; as in front-matter")
+    g.add_argument(
+        "--only-competitor",
+        dest="competitor_filter",
+        action="append",
+        help="only documents about this competitor; repeatable",
+    )
+    g.add_argument("--audience", choices=AUDIENCES, help="customer-safe hides internal documents")
+    g.add_argument("--fresh-days", type=int, help="only documents updated in the last N days")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .ask import ask
+    from .kb import KnowledgeBase
+    from .retrieval import Retriever
+
+    kb = KnowledgeBase(settings)
+    _require_content(kb)
+    result = ask(Retriever(kb), args.question, k=args.k, filters=_filters(args))
+    _emit(args, result.to_json(), lambda _: _render_ask(result))
+    return EXIT_OK
+
+
+def _require_content(kb: Any) -> None:
+    if kb.is_empty():
+        raise ConfigError(f"the knowledge store {kb.root} is empty; run `pitchcraft ingest PATH`")
+
+
+def _render_ask(result: Any) -> str:
+    from .results import render_markdown_sections
+
+    lines = [f"**{result.question}**", "", result.answer, ""]
+    if result.citations.items:
+        lines.append(render_markdown_sections([], result.citations.items))
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    lines.append(f"\n(writer: {result.writer})")
+    return "\n".join(lines)
+
+
+def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    import hashlib
+
+    from .evaluation import evaluate, load_questions, render_table
+    from .kb import KnowledgeBase
+    from .retrieval import Retriever
+    from .sync import ingest
+
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        raise ConfigError(f"--corpus {corpus} is not a folder")
+    questions = load_questions(Path(args.questions))
+    if not getattr(args, "kb", None):  # a KB of its own per corpus, reused across runs
+        slug = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
+        settings = settings.model_copy(
+            update={"kb": settings.kb / "eval" / f"{corpus.name}-{slug}"}
+        )
+    kb = KnowledgeBase(settings)
+    bars = _Bars(enabled=sys.stderr.isatty() and not args.json)
+    try:
+        report = ingest(kb, [corpus], progress=bars)
+        if report.failed:
+            print(
+                f"pitchcraft: {len(report.failed)} corpus file(s) failed to ingest", file=sys.stderr
+            )
+        result = evaluate(kb, Retriever(kb), questions, corpus, progress=bars)
+    finally:
+        bars.close()
+    _emit(args, result.to_json(), lambda _: render_table(result))
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -147,6 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common], help="documents, chunks and stale flags")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ask", parents=[common], help="a cited answer, or 'not covered'")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=5, help="results to retrieve (default 5)")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
+    ev = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    p = ev.add_parser(
+        "retrieval",
+        parents=[common],
+        help="dense, lexical, hybrid and the peer recipe side by side",
+    )
+    p.add_argument("--corpus", required=True, help="folder of documents")
+    p.add_argument("--questions", required=True, help="JSONL: question, sources, answer_contains")
+    p.set_defaults(func=cmd_eval_retrieval)
     return parser
 
 

@@ -42,6 +42,46 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+class HashingEmbedder:
+    """A fake model that is real code: feature hashing of word tokens, no weights, instant.
+
+    Select it with ``PITCHCRAFT_EMBED_MODEL=hash`` (tests, demos, benchmarks of everything but
+    the model). Tokens are whitespace words, so ``count_tokens`` is exact for it.
+    """
+
+    def __init__(self, name: str = "hash", dim: int = 384, max_tokens: int = 256) -> None:
+        self.name = name
+        self._dim = dim
+        self._max_tokens = max_tokens
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+                out[row, h % self._dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+def make_embedder(name: str, backend: str = "torch", batch_size: int = 32) -> Embedder:
+    """The embedder a model name asks for: ``hash`` is the fake, anything else is real."""
+    if name == "hash":
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(name, backend, batch_size)
+
+
 def resolve_model_path(name: str) -> str:
     """Map the default model name to the bundled copy; other names pass through unchanged."""
     if name in _BUNDLED_ALIASES:

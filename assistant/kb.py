@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .config import Settings
-from .embeddings import Embedder, SentenceTransformerEmbedder
+from .embeddings import Embedder, make_embedder
 from .lexical import LexicalIndex
 from .manifest import Manifest
 from .store import ChromaStore, Store
@@ -39,9 +39,7 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             s = self.settings
-            self._embedder = SentenceTransformerEmbedder(
-                s.embed_model, s.embed_backend, s.embed_batch_size
-            )
+            self._embedder = make_embedder(s.embed_model, s.embed_backend, s.embed_batch_size)
         return self._embedder
 
     @property

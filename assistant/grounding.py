@@ -1,0 +1,191 @@
+"""Does the evidence answer the question? Sentence-level support, and the decision to abstain.
+
+A retriever always returns *something*; this module decides whether that something answers
+the question. It scores each sentence of the top hits by how much of the question's
+(IDF-weighted) vocabulary it and its section heading cover, checks that questions asking for
+a percentage, a price or a duration find one, and that names the question hinges on occur in
+the knowledge base at all. When the support is too thin it says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexical import tokenize
+from .records import Chunk, Hit
+from .retrieval import Retriever
+from .text import normalize, sentences
+
+# Question forms that demand a typed answer, and what such an answer looks like.
+ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "percent": (
+        re.compile(
+            r"\b(?:what|which) (?:\w+ ){0,2}(?:percentage|percent)\b|\bhow many percent", re.I
+        ),
+        re.compile(r"\d\s?%|\bpercent", re.I),
+    ),
+    "money": (
+        re.compile(
+            r"\bhow much\b.{0,60}\b(?:cost|charge|pay|price|spend|fee)"
+            r"|\bwhat (?:does|do|is|would) .{0,40}\b(?:cost|price|charge)\b"
+            r"|\bwhat(?:'s| is) the (?:list )?price\b",
+            re.I,
+        ),
+        re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp)\b|\bfree\b|\bno (?:charge|cost)\b", re.I),
+    ),
+    "duration": (
+        re.compile(r"\bhow long\b|\bhow (?:quickly|fast|soon)\b|\b(?:length|duration) of\b", re.I),
+        re.compile(
+            r"\b\d+(?:\.\d+)?\s*(?:-\s*\d+\s*)?(?:(?:business|working|calendar)\s+)?"
+            r"(?:ms|milliseconds?|seconds?|minutes?|mins?|hours?|days?|weeks?|months?|years?"
+            r"|quarters?)\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten"
+            r"|twelve)\s+(?:business\s+)?(?:days?|weeks?|months?|years?)\b|\bimmediately\b",
+            re.I,
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Support:
+    """A sentence that answers part of the question, and the chunk it came from."""
+
+    sentence: str
+    chunk: Chunk
+    score: float
+
+
+@dataclass
+class Judgement:
+    abstained: bool
+    reason: str
+    support: list[Support] = field(default_factory=list)
+    missing_terms: list[str] = field(default_factory=list)
+    answer_type: str | None = None
+
+
+@dataclass(frozen=True)
+class GroundingConfig:
+    min_support: float = 0.15  # best sentence must cover this share of the question
+    typed_min_support: float = 0.2  # ... when it must also carry an answer of the right type
+    covered_despite_missing: float = 0.6  # answer anyway (with a caveat) above this
+    competitor_min_support: float = 0.08
+    rare_df: float = 0.02  # a name is "rare" below this document frequency
+    max_support: int = 4
+
+
+def answer_type(question: str) -> str | None:
+    for name, (asks, _) in ANSWER_TYPES.items():
+        if asks.search(question):
+            return name
+    return None
+
+
+class Grounder:
+    def __init__(self, retriever: Retriever, config: GroundingConfig | None = None) -> None:
+        self.retriever = retriever
+        self.config = config or GroundingConfig()
+
+    def rare_anchors(self, question: str) -> list[str]:
+        """Names in the question that few chunks mention: the answer must be near them."""
+        out = []
+        for word in self.retriever.distinctive_terms(question):
+            tokens = tokenize(word)
+            if tokens and all(0 < self.retriever.df_share(t) < self.config.rare_df for t in tokens):
+                out.append(word)
+        return out
+
+    def supports(self, question: str, hits: list[Hit]) -> list[Support]:
+        """Every sentence of the hits, scored against the question, best first.
+
+        Question words the knowledge base never uses keep their (high) weight, so a question
+        about something unknown cannot look well covered by its generic words alone.
+        """
+        weights = {t: self.retriever.idf(t) for t in set(tokenize(question))}
+        total = sum(weights.values()) or 1.0
+        kind = answer_type(question)
+        out = []
+        for hit in hits:
+            context = set(tokenize(f"{hit.chunk.meta.title} {hit.chunk.heading}"))
+            for sent in sentences(hit.chunk.text):
+                words = set(tokenize(sent))
+                own = sum(w for t, w in weights.items() if t in words)
+                near = sum(w for t, w in weights.items() if t in context and t not in words)
+                score = (own + 0.5 * near) / total
+                if kind and not ANSWER_TYPES[kind][1].search(sent):
+                    score *= 0.5
+                out.append(Support(sent, hit.chunk, round(score, 4)))
+        out.sort(key=lambda s: (-s.score, s.chunk.id, s.sentence))
+        return out
+
+    def judge(self, question: str, hits: list[Hit]) -> Judgement:
+        cfg = self.config
+        kind = answer_type(question)
+        missing = self.retriever.missing_terms(question)
+        if not hits:
+            return Judgement(True, "nothing in the knowledge base matches", [], missing, kind)
+        ranked = self.supports(question, hits)
+        floor = cfg.typed_min_support if kind else cfg.min_support
+        competitors = self.retriever.mentioned_competitors(question)
+        if competitors:
+            # Claims about a competitor may only come from passages about that competitor.
+            names = [normalize(c) for c in competitors]
+            about = [s for s in ranked if any(n in _context(s.chunk) for n in names)]
+            # A page about the competitor is itself evidence of topic; typed questions still
+            # need the typed answer.
+            if not kind:
+                floor = cfg.competitor_min_support
+            if not about or about[0].score < floor:
+                return Judgement(
+                    True,
+                    f"no passage about {', '.join(competitors)} answers this",
+                    _distinct(about, cfg.max_support),
+                    missing,
+                    kind,
+                )
+            ranked = about + [s for s in ranked if s not in about]
+        best = ranked[0].score if ranked else 0.0
+        support = _distinct(ranked, cfg.max_support)
+        anchors = self.rare_anchors(question)
+        if anchors:
+            near = " ".join(f"{h.chunk.meta.title} {h.chunk.embed_text}" for h in hits[:5])
+            present = set(tokenize(near))
+            absent = [a for a in anchors if not set(tokenize(a)) <= present]
+            if 2 * len(absent) > len(anchors):
+                return Judgement(
+                    True, f"no passage about {', '.join(absent)}", support, missing, kind
+                )
+        if missing and best < cfg.covered_despite_missing:
+            return Judgement(
+                True,
+                f"the knowledge base never mentions {', '.join(missing)}",
+                support,
+                missing,
+                kind,
+            )
+        if best < floor:
+            what = {"percent": "a percentage", "money": "a price", "duration": "a time frame"}
+            reason = f"no passage states {what[kind]} for this" if kind else "the evidence is thin"
+            return Judgement(True, reason, support, missing, kind)
+        return Judgement(False, "", support, missing, kind)
+
+
+def _context(chunk: Chunk) -> str:
+    m = chunk.meta
+    return normalize(f"{m.competitor} {m.title} {chunk.heading} {chunk.text}")
+
+
+def _distinct(ranked: list[Support], n: int) -> list[Support]:
+    """Top sentences without near-duplicates (overlapping chunks repeat sentences)."""
+    out: list[Support] = []
+    seen: set[str] = set()
+    for s in ranked:
+        key = re.sub(r"\W+", " ", s.sentence.lower()).strip()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(s)
+        if len(out) == n:
+            break
+    return out

@@ -1,0 +1,79 @@
+"""Small text utilities shared by answering, composing and verification."""
+
+from __future__ import annotations
+
+import re
+
+_ABBREV = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "approx.",
+    "incl.",
+    "Dr.",
+    "Mr.",
+    "Ms.",
+    "St.",
+    "No.",
+    "U.S.",
+    "Inc.",
+    "Ltd.",
+    "min.",
+    "max.",
+)
+_SPLIT_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$€£])")
+_LIST_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_NUMBER_RE = re.compile(
+    r"(?<![\w.])[$€£]?\d+(?:[.,]\d+)*(?:\s?(?:%|k|m|bn|x|ms|gb|tb|pb))?(?![\w])", re.I
+)
+_WS_RE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace and lower-case, for containment checks."""
+    return _WS_RE.sub(" ", text).strip().lower()
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences; list items and table rows count as sentences of their own."""
+    out: list[str] = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
+        buf: list[str] = []
+        for line in lines:
+            if _LIST_RE.match(line) or " — " in line or line.startswith("|"):
+                if buf:
+                    out.extend(_split(" ".join(buf)))
+                    buf = []
+                out.extend(_split(_LIST_RE.sub("", line)))
+            else:
+                buf.append(line)
+        if buf:
+            out.extend(_split(" ".join(buf)))
+    return [s for s in out if re.search(r"\w", s)]
+
+
+def _split(text: str) -> list[str]:
+    protected = text
+    for i, abbr in enumerate(_ABBREV):
+        protected = protected.replace(abbr, f"\x00{i}\x00")
+    parts = _SPLIT_RE.split(protected)
+    restored = []
+    for part in parts:
+        for i, abbr in enumerate(_ABBREV):
+            part = part.replace(f"\x00{i}\x00", abbr)
+        if part.strip():
+            restored.append(part.strip())
+    return restored
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as written (``$48,000``, ``99.95%``, ``15k``), for grounding checks."""
+    return [m.group(0).strip() for m in _NUMBER_RE.finditer(text)]
+
+
+def number_key(token: str) -> str:
+    """Canonical form of a number token: ``$48,000`` → ``48000``, ``99.9 %`` → ``99.9%``."""
+    t = token.lower().replace(",", "").replace(" ", "")
+    return t.lstrip("$€£")

@@ -1,0 +1,105 @@
+"""Shared fixtures. Tests never reach beyond 127.0.0.1, never read the developer's settings,
+and build the expensive things (the real embedding model, the sample KB) once per session."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+POSTHOG = ROOT.parent / "shared" / "corpora" / "posthog"
+
+for _key in list(os.environ):
+    if _key.startswith(("PITCHCRAFT_", "OPENAI_", "AZURE_OPENAI")):
+        del os.environ[_key]
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        try:
+            allowed = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            allowed = False
+        if not allowed:
+            raise ConnectionRefusedError(f"tests may not reach {host}: loopback only")
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env or .pitchcraft from the developer's checkout
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def settings_for(kb: Path, **overrides: object):  # noqa: ANN201
+    from assistant.config import Settings
+
+    return Settings(kb=kb, **overrides)
+
+
+@pytest.fixture(scope="session")
+def embedder():  # noqa: ANN201
+    """The real bundled all-MiniLM-L6-v2, loaded once."""
+    from assistant.embeddings import SentenceTransformerEmbedder
+
+    model = SentenceTransformerEmbedder()
+    model.embed(["warm up"])
+    return model
+
+
+@pytest.fixture
+def hash_kb(tmp_path: Path):  # noqa: ANN201
+    """An empty knowledge store with the instant hashing embedder."""
+    from assistant.embeddings import HashingEmbedder
+    from assistant.kb import KnowledgeBase
+
+    return KnowledgeBase(settings_for(tmp_path / "kb", embed_model="hash"), HashingEmbedder())
+
+
+def _ingested(tmp_factory: pytest.TempPathFactory, name: str, source: Path, embedder) -> object:  # noqa: ANN001
+    from assistant.kb import KnowledgeBase
+    from assistant.sync import ingest
+
+    kb = KnowledgeBase(settings_for(tmp_factory.mktemp(name) / "kb"), embedder)
+    report = ingest(kb, [source])
+    assert not report.failed, report.failed
+    kb.report = report  # type: ignore[attr-defined]
+    return kb
+
+
+@pytest.fixture(scope="session")
+def knowledge_kb(tmp_path_factory: pytest.TempPathFactory, embedder):  # noqa: ANN001, ANN201
+    """``knowledge/`` ingested once with the real model. Treat as read-only."""
+    return _ingested(tmp_path_factory, "knowledge", KNOWLEDGE, embedder)
+
+
+@pytest.fixture(scope="session")
+def posthog_kb(tmp_path_factory: pytest.TempPathFactory, embedder):  # noqa: ANN001, ANN201
+    """The real PostHog corpus ingested once; skipped only when ../shared is absent."""
+    if not POSTHOG.is_dir():
+        pytest.skip("../shared/corpora/posthog is not present")
+    return _ingested(tmp_path_factory, "posthog", POSTHOG, embedder)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of the sample knowledge base."""
+    dest = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, dest)
+    yield dest
