@@ -92,10 +92,14 @@ class KnowledgeBase:
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, reloaded when another process (an ingest) has changed it."""
+        """The BM25 index, reloaded when another process (an ingest) has changed it and
+        rebuilt from the manifest if it is missing or in an older format."""
         with self._lock:
             built = self._built_generation()
             if self._lexical is None or built != self._lexical_gen:
-                self._lexical = LexicalIndex.load(self.lexical_dir) or LexicalIndex.build([])
+                self._lexical = LexicalIndex.load(self.lexical_dir)
                 self._lexical_gen = built
-            return self._lexical
+        if self._lexical is None:
+            self.rebuild_derived()
+        assert self._lexical is not None
+        return self._lexical

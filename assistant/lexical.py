@@ -4,8 +4,10 @@ that changes anything, so it always matches the manifest."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -47,10 +49,23 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over chunk ``embed_text`` (section path + text), with metadata masks for filters."""
 
-    def __init__(self, ids: list[str], meta: dict[str, np.ndarray], bm25: object | None) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        meta: dict[str, np.ndarray],
+        bm25: object | None,
+        df: dict[str, int] | None = None,
+    ) -> None:
         self.ids = ids
         self._meta = meta
         self._bm25 = bm25
+        self.df = df or {}  # token → number of chunks containing it
+
+    def idf(self, token: str) -> float:
+        return math.log(1 + (len(self.ids) + 1) / (self.df.get(token, 0) + 0.5))
+
+    def df_share(self, token: str) -> float:
+        return self.df.get(token, 0) / max(1, len(self.ids))
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk]) -> LexicalIndex:
@@ -59,9 +74,12 @@ class LexicalIndex:
         ids: list[str] = []
         corpus: list[list[str]] = []
         fields: dict[str, list] = {k: [] for k in _FIELDS}
+        df: Counter[str] = Counter()
         for c in chunks:
             ids.append(c.id)
-            corpus.append(tokenize(c.embed_text) or ["_empty_"])
+            tokens = tokenize(c.embed_text)
+            df.update(set(tokens))
+            corpus.append(tokens or ["_empty_"])
             md = c.to_metadata()
             for k in _FIELDS:
                 fields[k].append(md[k])
@@ -69,7 +87,7 @@ class LexicalIndex:
         if ids:
             bm25 = bm25s.BM25()
             bm25.index(corpus, show_progress=False)
-        return cls(ids, {k: np.asarray(v) for k, v in fields.items()}, bm25)
+        return cls(ids, {k: np.asarray(v) for k, v in fields.items()}, bm25, dict(df))
 
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(folder.name + ".tmp")
@@ -78,13 +96,15 @@ class LexicalIndex:
         if self._bm25 is not None:
             self._bm25.save(str(tmp / "bm25"))
         (tmp / "ids.json").write_text(json.dumps(self.ids))
+        (tmp / "df.json").write_text(json.dumps(self.df))
         np.savez(tmp / "meta.npz", **self._meta)
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
-        if not (folder / "ids.json").exists():
+        """The saved index, or None when it is missing or from an older format."""
+        if not (folder / "df.json").exists():
             return None
         import bm25s
 
@@ -92,7 +112,7 @@ class LexicalIndex:
         with np.load(folder / "meta.npz", allow_pickle=False) as data:
             meta = {k: data[k] for k in data.files}
         bm25 = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-        return cls(ids, meta, bm25)
+        return cls(ids, meta, bm25, json.loads((folder / "df.json").read_text()))
 
     def __len__(self) -> int:
         return len(self.ids)

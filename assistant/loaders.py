@@ -49,12 +49,13 @@ def humanize(slug: str) -> str:
 
 def infer_meta(rel: PurePosixPath) -> dict[str, Any]:
     """Metadata from folder and file names, the fallback when front-matter says nothing."""
-    parts = [p.lower() for p in rel.parts[:-1]]
-    stem = rel.stem.lower()
+    names_as_given = rel.parts[:-1]  # original case, so ``docs/SSO/`` stays "SSO"
+    parts = [p.lower() for p in names_as_given]
     out: dict[str, Any] = {"doc_type": "general", "product": "", "competitor": ""}
-    vs = _VS_RE.match(stem)
+    vs = _VS_RE.match(rel.stem.lower())
     if vs:
-        out.update(doc_type="comparison", competitor=humanize(vs["them"]))
+        them = rel.stem[len(rel.stem) - len(vs["them"]) :]
+        out.update(doc_type="comparison", competitor=humanize(them))
     else:
         for doc_type, names in _FOLDER_TYPES:
             hit = next((i for i, p in enumerate(parts) if p in names), None)
@@ -62,13 +63,27 @@ def infer_meta(rel: PurePosixPath) -> dict[str, Any]:
                 continue
             out["doc_type"] = doc_type
             if doc_type in ("battlecard", "comparison"):
-                out["competitor"] = humanize(stem)
+                out["competitor"] = humanize(rel.stem)
             elif doc_type == "product":
-                below = parts[hit + 1 :]
-                out["product"] = humanize(below[0] if below else stem)
+                below = names_as_given[hit + 1 :]
+                out["product"] = humanize(below[0] if below else rel.stem)
             break
     out["audience"] = "internal" if out["doc_type"] == "internal" else "customer-safe"
     return out
+
+
+def spelled_as_in(text: str, name: str) -> str:
+    """How ``text`` spells ``name``, ignoring case, spaces and hyphens; else ``name``.
+
+    A file name is lower-case (``posthog-vs-launchdarkly``), so a competitor inferred from it
+    takes its spelling from the document title ("PostHog vs LaunchDarkly").
+    """
+    letters = re.sub(r"[^0-9a-z]", "", name.lower())
+    if not letters or not text:
+        return name
+    pattern = r"(?<![0-9A-Za-z])" + r"[\s-]?".join(map(re.escape, letters)) + r"(?![0-9A-Za-z])"
+    m = re.search(pattern, text, re.I)
+    return m.group(0) if m else name
 
 
 def _as_date(value: Any, field: str) -> dt.date | None:
@@ -110,14 +125,16 @@ def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta
         "title",
     }
     extra = {k: str(v) for k, v in front.items() if k not in known and isinstance(v, str | int)}
+    title = str(front.get("title") or title or humanize(rel.stem))
+    competitor = str(front.get("competitor") or spelled_as_in(title, inferred["competitor"]))
     return DocMeta(
         doc_type=doc_type,
         product=str(front.get("product") or inferred["product"]),
-        competitor=str(front.get("competitor") or inferred["competitor"]),
+        competitor=competitor,
         audience=audience,
         updated=updated,
         personas=tuple(str(p).strip().lower() for p in personas),
-        title=str(front.get("title") or title or humanize(rel.stem)),
+        title=title,
         extra=extra,
     )
 
@@ -148,8 +165,10 @@ _FENCE_RE = re.compile(r"^(\s*)(```|~~~)")
 _MDX_IMPORT_RE = re.compile(r"^\s*(import|export)\s.*$")
 _COMMENT_RE = re.compile(r"<!--.*?-->|\{/\*.*?\*/\}", re.S)
 _JSX_TITLE_RE = re.compile(r"<[A-Z][\w.]*\b[^>]*?\btitle=\"([^\"]+)\"[^>]*>")
+# JSX attribute values may nest braces (``state={{ a: 1 }}``, ``items={[{ label: 'x' }]}``).
+_JSX_EXPR = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
 _TAG_RE = re.compile(
-    r"</?[A-Za-z][\w.:-]*(?:\s+(?:[^<>\"'{}]|\"[^\"]*\"|'[^']*'|\{[^{}]*\})*)?\s*/?>"
+    r"</?[A-Za-z][\w.:-]*(?:\s+(?:[^<>\"'{}]|\"[^\"]*\"|'[^']*'|" + _JSX_EXPR + r")*)?\s*/?>"
 )
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK_RE = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
@@ -312,13 +331,29 @@ def load_text(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
 _HTML_DROP = ("script", "style", "noscript", "nav", "footer", "header", "svg", "form", "template")
 
 
-def html_to_text(html: str) -> tuple[str, str]:
-    """Return (title, text with Markdown-style headings) from an HTML page."""
+_HTML_DATE_META = ("updated", "last-modified", "date", "article:modified_time", "dcterms.modified")
+
+
+def _html_updated(soup: Any) -> str:
+    """The page's date from ``<meta name="updated" content="2026-11-20">`` and kin, or ""."""
+    for meta in soup.find_all("meta"):
+        key = str(meta.get("name") or meta.get("property") or "").strip().lower()
+        value = str(meta.get("content") or "").strip()
+        if key in _HTML_DATE_META and re.match(r"\d{4}-\d{2}-\d{2}", value):
+            return value[:10]
+    return ""
+
+
+def html_to_text(html: str) -> tuple[str, str, str]:
+    """Return (title, text with Markdown-style headings, updated date or "") of a page."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    updated = _html_updated(soup)
     for tag in soup(_HTML_DROP):
+        if tag.name == "header" and tag.find("h1") is not None:
+            continue  # the page's own title block (h1 and intro), not site chrome
         tag.decompose()
     root = soup.body or soup
     for table in root.find_all("table"):
@@ -343,12 +378,13 @@ def html_to_text(html: str) -> tuple[str, str]:
             lines.append(f"- {text}")
         else:
             lines.append(f"{text}\n")
-    return title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), updated
 
 
 def load_html(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
-    title, text = html_to_text(raw)
-    return build_meta(rel, {}, title or first_heading(text)), [Block(text)]
+    title, text, updated = html_to_text(raw)
+    front = {"updated": updated} if updated else {}
+    return build_meta(rel, front, title or first_heading(text)), [Block(text)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,7 +544,11 @@ def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:
 
 
 def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
-    """Expand folders to supported files, each with its path relative to the folder given."""
+    """Expand folders to supported files, each with its path relative to the folder given.
+
+    A file reached twice (overlapping arguments such as ``docs docs/a``, or a symlink to a
+    file in the same tree) is listed once, preferring the entry that is not a symlink.
+    """
     found: list[tuple[Path, PurePosixPath]] = []
     for root in paths:
         if root.is_dir():
@@ -523,4 +563,9 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
             found.append((root, PurePosixPath(root.name)))
         else:
             raise IngestError(str(root), "no such file or folder")
-    return found
+    chosen: dict[str, int] = {}
+    for i, (path, _) in enumerate(found):
+        key = str(path.resolve())
+        if key not in chosen or (found[chosen[key]][0].is_symlink() and not path.is_symlink()):
+            chosen[key] = i
+    return [found[i] for i in sorted(chosen.values())]

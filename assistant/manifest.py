@@ -177,7 +177,9 @@ class Manifest:
         with self._db:
             self._db.execute("DELETE FROM chunks")
             self._db.execute("DELETE FROM documents")
-            self._db.execute("DELETE FROM kv")
+            # Keep the generation counter: it must only grow, or a reader that saw generation N
+            # before the rebuild would not notice when the rebuilt store reaches N again.
+            self._db.execute("DELETE FROM kv WHERE key != 'generation'")
             self._bump()
 
     # -- chunks ---------------------------------------------------------------------------------

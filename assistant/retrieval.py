@@ -8,7 +8,6 @@ prefers that competitor's battlecard and comparison pages.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,36 +52,25 @@ class Retriever:
     def __init__(self, kb: KnowledgeBase, config: RetrievalConfig | None = None) -> None:
         self.kb = kb
         self.config = config or RetrievalConfig()
-        self._vocab_gen = -1
-        self._df: Counter[str] = Counter()
-        self._n_docs = 0
+        self._competitors_gen = -1
         self._competitors: dict[str, str] = {}
 
-    # -- corpus statistics (rebuilt when the KB changes) ------------------------------------------
-    def _refresh(self) -> None:
-        gen = self.kb.manifest.generation
-        if gen == self._vocab_gen:
-            return
-        df: Counter[str] = Counter()
-        n = 0
-        for chunk in self.kb.manifest.all_chunks():
-            df.update(set(tokenize(chunk.embed_text)))
-            n += 1
-        self._df, self._n_docs = df, n
-        self._competitors = {
-            d.meta.competitor.lower(): d.meta.competitor
-            for d in self.kb.manifest.documents()
-            if d.meta.competitor
-        }
-        self._vocab_gen = gen
-
+    # -- corpus statistics ----------------------------------------------------------------------
     def competitors(self) -> list[str]:
-        self._refresh()
+        """Competitor names as the knowledge base spells them (from document metadata)."""
+        gen = self.kb.manifest.generation
+        if gen != self._competitors_gen:
+            self._competitors = {
+                d.meta.competitor.lower(): d.meta.competitor
+                for d in self.kb.manifest.documents()
+                if d.meta.competitor
+            }
+            self._competitors_gen = gen
         return sorted(set(self._competitors.values()))
 
     def mentioned_competitors(self, query: str) -> list[str]:
         """Competitors from the KB named in the query (case- and spacing-insensitive)."""
-        self._refresh()
+        self.competitors()
         flat = re.sub(r"[^a-z0-9]", "", query.lower())
         return sorted(
             {
@@ -93,13 +81,11 @@ class Retriever:
         )
 
     def idf(self, token: str) -> float:
-        self._refresh()
-        return math.log(1 + (self._n_docs + 1) / (self._df.get(token, 0) + 0.5))
+        return self.kb.lexical.idf(token)
 
     def df_share(self, token: str) -> float:
         """Share of chunks that contain ``token``."""
-        self._refresh()
-        return self._df.get(token, 0) / max(1, self._n_docs)
+        return self.kb.lexical.df_share(token)
 
     @staticmethod
     def distinctive_terms(query: str) -> list[str]:
@@ -114,11 +100,11 @@ class Retriever:
 
     def missing_terms(self, query: str) -> list[str]:
         """Distinctive terms of the query that occur nowhere in the KB."""
-        self._refresh()
+        df = self.kb.lexical.df
         return [
             w
             for w in self.distinctive_terms(query)
-            if (tokens := tokenize(w)) and all(self._df.get(t, 0) == 0 for t in tokens)
+            if (tokens := tokenize(w)) and all(df.get(t, 0) == 0 for t in tokens)
         ]
 
     # -- rankers ----------------------------------------------------------------------------------

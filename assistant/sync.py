@@ -96,6 +96,9 @@ def ingest(
     try:
         if rebuild:
             kb.reset()
+        # Open the vector store before anything else: a store built with another embedding
+        # model (or an unreachable server) is a ConfigError even when no file has changed.
+        _ = kb.store
         manifest = kb.manifest
         by_path = {d.path: d.source for d in manifest.documents()}
         found = discover(paths)

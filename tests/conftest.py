@@ -47,14 +47,14 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
-def settings_for(kb: Path, **overrides: object):  # noqa: ANN201
+def settings_for(kb: Path, **overrides: object):
     from assistant.config import Settings
 
     return Settings(kb=kb, **overrides)
 
 
 @pytest.fixture(scope="session")
-def embedder():  # noqa: ANN201
+def embedder():
     """The real bundled all-MiniLM-L6-v2, loaded once."""
     from assistant.embeddings import SentenceTransformerEmbedder
 
@@ -64,7 +64,7 @@ def embedder():  # noqa: ANN201
 
 
 @pytest.fixture
-def hash_kb(tmp_path: Path):  # noqa: ANN201
+def hash_kb(tmp_path: Path):
     """An empty knowledge store with the instant hashing embedder."""
     from assistant.embeddings import HashingEmbedder
     from assistant.kb import KnowledgeBase
@@ -72,7 +72,7 @@ def hash_kb(tmp_path: Path):  # noqa: ANN201
     return KnowledgeBase(settings_for(tmp_path / "kb", embed_model="hash"), HashingEmbedder())
 
 
-def _ingested(tmp_factory: pytest.TempPathFactory, name: str, source: Path, embedder) -> object:  # noqa: ANN001
+def _ingested(tmp_factory: pytest.TempPathFactory, name: str, source: Path, embedder) -> object:
     from assistant.kb import KnowledgeBase
     from assistant.sync import ingest
 
@@ -84,13 +84,13 @@ def _ingested(tmp_factory: pytest.TempPathFactory, name: str, source: Path, embe
 
 
 @pytest.fixture(scope="session")
-def knowledge_kb(tmp_path_factory: pytest.TempPathFactory, embedder):  # noqa: ANN001, ANN201
+def knowledge_kb(tmp_path_factory: pytest.TempPathFactory, embedder):
     """``knowledge/`` ingested once with the real model. Treat as read-only."""
     return _ingested(tmp_path_factory, "knowledge", KNOWLEDGE, embedder)
 
 
 @pytest.fixture(scope="session")
-def posthog_kb(tmp_path_factory: pytest.TempPathFactory, embedder):  # noqa: ANN001, ANN201
+def posthog_kb(tmp_path_factory: pytest.TempPathFactory, embedder):
     """The real PostHog corpus ingested once; skipped only when ../shared is absent."""
     if not POSTHOG.is_dir():
         pytest.skip("../shared/corpora/posthog is not present")

@@ -1,0 +1,400 @@
+"""Loaders: files → typed ``Document`` records (criterion 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path, PurePosixPath
+
+import pytest
+from fpdf import FPDF
+
+from assistant.errors import IngestError
+from assistant.loaders import discover, infer_meta, load_file
+from assistant.records import Document
+
+
+def write(root: Path, rel: str, text: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(root: Path, rel: str) -> Document:
+    doc, warning = load_file(root / rel, PurePosixPath(rel))
+    assert warning is None
+    return doc
+
+
+# -- Markdown front-matter ------------------------------------------------------------------
+
+
+def test_front_matter_becomes_docmeta(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "notes/vault.md",
+        """---
+title: "Keelstone Vault: a spec"
+doc_type: battlecard
+product: Keelstone Vault
+competitor: Stratavia
+audience: internal
+updated: 2026-03-04
+personas: [CIO, ciso]
+owner: enablement
+---
+
+# Vault
+
+Body text about vault.
+""",
+    )
+    doc = load(tmp_path, "notes/vault.md")
+    m = doc.meta
+    assert m.doc_type == "battlecard"
+    assert m.product == "Keelstone Vault"
+    assert m.competitor == "Stratavia"
+    assert m.audience == "internal"
+    assert m.updated == dt.date(2026, 3, 4)
+    assert m.personas == ("cio", "ciso")
+    assert m.title == "Keelstone Vault: a spec"
+    assert m.extra == {"owner": "enablement"}
+    assert doc.source == "notes/vault.md"
+    assert "---" not in doc.text and "doc_type" not in doc.text
+    assert doc.text.startswith("# Vault")
+    assert len(doc.sha256) == 64
+
+
+def test_front_matter_date_alias_and_personas_string(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", "---\ndate: 2023-05-23\npersonas: cfo, cmo\n---\nSome text.\n")
+    m = load(tmp_path, "a.md").meta
+    assert m.updated == dt.date(2023, 5, 23)
+    assert m.personas == ("cfo", "cmo")
+    assert m.doc_type == "general"
+    assert m.audience == "customer-safe"
+
+
+def test_title_falls_back_to_first_heading_then_file_name(tmp_path: Path) -> None:
+    write(tmp_path, "x.md", "Intro line.\n\n# The Real Title\n\nText.\n")
+    write(tmp_path, "release-plan.md", "No headings at all here.\n")
+    assert load(tmp_path, "x.md").meta.title == "The Real Title"
+    assert load(tmp_path, "release-plan.md").meta.title == "Release Plan"
+
+
+# -- MDX / Markdown cleaning ----------------------------------------------------------------
+
+MDX = """---
+title: Widgets
+---
+import { Tab } from 'components/Tab'
+import OSButton from 'components/OSButton'
+export const colour = "blue"
+
+# Widgets
+
+Some <strong>bold</strong> text and **more** with a [link](/docs/x "t") and `code`.
+
+<CalloutBox type="info" title="Heads up">
+
+Callout body stays.
+
+</CalloutBox>
+
+<OSButton
+  variant="secondary"
+  asLink
+  to="/talk"
+  state={{ newWindow: true }}
+>
+Talk to a human
+</OSButton>
+
+<Loop
+  stages={[
+    { label: 'One', color: '#F54E00' },
+    { label: 'Two', color: '#FFA81C' },
+  ]}
+/>
+
+{/* a JSX comment that must vanish */}
+<!-- an HTML comment that must vanish -->
+
+| Plan | Price | Seats |
+|------|------:|-------|
+| Team | $10 | 5 |
+| **Enterprise** | Custom | Unlimited |
+
+<table>
+  <thead><tr><th>Feature</th><th>Us</th><th>Them</th></tr></thead>
+  <tbody>
+    <tr><td>SSO</td><td>Yes</td><td>No</td></tr>
+    <tr><td>Audit log</td><td>Yes</td><td>Partial</td></tr>
+  </tbody>
+</table>
+
+```js
+const el = <Widget title="not a heading" />
+```
+"""
+
+
+def test_mdx_is_cleaned(tmp_path: Path) -> None:
+    write(tmp_path, "docs/widgets/index.mdx", MDX)
+    doc = load(tmp_path, "docs/widgets/index.mdx")
+    text = doc.text
+    lines = text.splitlines()
+    # imports, exports, comments and tags are gone
+    assert not any(ln.startswith(("import ", "export ")) for ln in lines)
+    for fragment in (
+        "<strong>",
+        "CalloutBox",
+        "OSButton",
+        "newWindow",
+        "stages=",
+        "#F54E00",
+        "JSX comment",
+        "HTML comment",
+        "<table",
+        "<td>",
+        "/>",
+    ):
+        assert fragment not in text.split("```")[0], fragment
+    # text inside components survives; inline Markdown is flattened
+    assert "Some bold text and more with a link and code." in text
+    assert "Callout body stays." in text
+    assert "Talk to a human" in text
+    # a JSX title attribute becomes a heading
+    assert "### Heads up" in lines
+    # tables are linearised: row label, then "Column: value" pairs
+    assert "Team — Price: $10; Seats: 5" in lines
+    assert "Enterprise — Price: Custom; Seats: Unlimited" in lines
+    assert "SSO — Us: Yes; Them: No" in lines
+    assert "Audit log — Us: Yes; Them: Partial" in lines
+    # code blocks are kept verbatim
+    assert 'const el = <Widget title="not a heading" />' in text
+    assert doc.meta.title == "Widgets"
+    assert doc.meta.doc_type == "product"
+    assert doc.meta.product == "Widgets"
+
+
+def test_table_without_header_row_keeps_every_cell(tmp_path: Path) -> None:
+    write(tmp_path, "t.md", "# T\n\n| a | b |\n| c | d |\n")
+    assert "a | b" in load(tmp_path, "t.md").text
+    assert "c | d" in load(tmp_path, "t.md").text
+
+
+# -- text and HTML --------------------------------------------------------------------------
+
+
+def test_plain_text(tmp_path: Path) -> None:
+    write(tmp_path, "products/notes.txt", "\n\nRELEASE NOTES 2026\n=====\n\nLine two.\n")
+    doc = load(tmp_path, "products/notes.txt")
+    assert len(doc.blocks) == 1
+    assert doc.text.startswith("RELEASE NOTES 2026")
+    assert "Line two." in doc.text
+    assert doc.meta.title == "RELEASE NOTES 2026"
+    assert doc.meta.doc_type == "product"
+
+
+HTML = """<!DOCTYPE html>
+<html><head>
+  <title>Trust FAQ</title>
+  <meta name="updated" content="2026-11-20">
+  <style>.x { color: red }</style>
+  <script>var tracking = "secret-script-text";</script>
+</head>
+<body>
+<nav><a href="/">Home nav link</a><a href="/pricing">Pricing nav link</a></nav>
+<header><h1>Keelstone Trust FAQ</h1><p>Short answers for buyers.</p></header>
+<main>
+  <h2>Certifications</h2>
+  <h3>Which reports?</h3>
+  <p>We hold <b>SOC 2</b> Type II.</p>
+  <ul><li>ISO 27001</li><li>ISO 27701</li></ul>
+  <table>
+    <tr><th>Region</th><th>City</th></tr>
+    <tr><td>EU Central</td><td>Frankfurt</td></tr>
+  </table>
+</main>
+<footer><p>Copyright footer text</p></footer>
+<script>alert("late script")</script>
+</body></html>
+"""
+
+
+def test_html_headings_kept_chrome_dropped(tmp_path: Path) -> None:
+    write(tmp_path, "security/faq.html", HTML)
+    doc = load(tmp_path, "security/faq.html")
+    lines = doc.text.splitlines()
+    assert "# Keelstone Trust FAQ" in lines
+    assert "Short answers for buyers." in lines
+    assert "## Certifications" in lines
+    assert "### Which reports?" in lines
+    assert "We hold SOC 2 Type II." in lines
+    assert "- ISO 27001" in lines
+    assert "EU Central — City: Frankfurt" in lines
+    for dropped in ("secret-script-text", "late script", "nav link", "Copyright footer", "color"):
+        assert dropped not in doc.text, dropped
+    assert doc.meta.title == "Trust FAQ"
+    assert doc.meta.doc_type == "security"
+    assert doc.meta.updated == dt.date(2026, 11, 20)
+
+
+# -- PDF ------------------------------------------------------------------------------------
+
+
+class _Report(FPDF):
+    def header(self) -> None:
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 8, "ACME CONFIDENTIAL - Security Whitepaper", new_x="LMARGIN", new_y="NEXT")
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 8, f"Page {self.page_no()} of 4")
+
+
+def build_pdf() -> bytes:
+    """Four pages, three bookmarks; the access-control section runs onto page 3."""
+    pdf = _Report()
+    pdf.set_title("Acme Security Whitepaper")
+    pdf.set_creation_date(dt.datetime(2026, 2, 3, 9, 0, tzinfo=dt.UTC))
+    sections = [
+        ("Encryption", ["All customer data is encrypted at rest with AES-256."]),
+        ("Access control", ["Single sign-on uses SAML 2.0.", "SCIM provisions accounts."]),
+        ("Incident response", ["Customers are notified within 72 hours."]),
+    ]
+    for name, pages in sections:
+        for n, body in enumerate(pages):
+            pdf.add_page()
+            if n == 0:
+                pdf.start_section(name)
+                pdf.set_font("Helvetica", "B", 14)
+                pdf.cell(0, 10, name, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("Helvetica", size=11)
+            pdf.multi_cell(0, 6, body)
+    return bytes(pdf.output())
+
+
+def test_pdf_pages_bookmarks_and_running_headers(tmp_path: Path) -> None:
+    write(tmp_path, "security/whitepaper.pdf", build_pdf())
+    doc = load(tmp_path, "security/whitepaper.pdf")
+    got = [(b.page, b.section, b.text) for b in doc.blocks]
+    assert got == [
+        (1, "Encryption", "All customer data is encrypted at rest with AES-256."),
+        (2, "Access control", "Single sign-on uses SAML 2.0."),
+        (3, "Access control", "SCIM provisions accounts."),
+        (4, "Incident response", "Customers are notified within 72 hours."),
+    ]
+    assert "CONFIDENTIAL" not in doc.text
+    assert "Page " not in doc.text
+    assert doc.meta.title == "Acme Security Whitepaper"
+    assert doc.meta.doc_type == "security"
+    assert doc.meta.updated == dt.date(2026, 2, 3)
+
+
+# -- folder conventions ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rel", "title", "doc_type", "product", "competitor", "audience"),
+    [
+        ("battlecards/acme-corp.md", "", "battlecard", "", "Acme Corp", "customer-safe"),
+        ("case-studies/castell.md", "", "case_study", "", "", "customer-safe"),
+        ("customers/castell.md", "", "case_study", "", "", "customer-safe"),
+        ("pricing/plans.md", "", "pricing", "", "", "customer-safe"),
+        ("security/overview.md", "", "security", "", "", "customer-safe"),
+        ("internal/deal-desk.md", "", "internal", "", "", "internal"),
+        ("handbook/growth/sales/demos.md", "", "internal", "", "", "internal"),
+        ("docs/session-replay/index.mdx", "", "product", "Session Replay", "", "customer-safe"),
+        ("docs/SSO/setup.md", "", "product", "SSO", "", "customer-safe"),
+        ("products/keelstone-vault.md", "", "product", "Keelstone Vault", "", "customer-safe"),
+        (
+            "blog/posthog-vs-launchdarkly.md",
+            "In-depth: PostHog vs LaunchDarkly",
+            "comparison",
+            "",
+            "LaunchDarkly",
+            "customer-safe",
+        ),
+        (
+            "blog/posthog-vs-full-story.md",
+            "PostHog vs FullStory",
+            "comparison",
+            "",
+            "FullStory",
+            "customer-safe",
+        ),
+        ("blog/posthog-vs-heap.md", "", "comparison", "", "Heap", "customer-safe"),
+        ("misc/readme.md", "", "general", "", "", "customer-safe"),
+    ],
+)
+def test_folder_conventions(
+    tmp_path: Path,
+    rel: str,
+    title: str,
+    doc_type: str,
+    product: str,
+    competitor: str,
+    audience: str,
+) -> None:
+    front = f'---\ntitle: "{title}"\n---\n' if title else ""
+    write(tmp_path, rel, f"{front}Some text about the topic.\n")
+    m = load(tmp_path, rel).meta
+    assert (m.doc_type, m.product, m.competitor, m.audience) == (
+        doc_type,
+        product,
+        competitor,
+        audience,
+    )
+
+
+def test_front_matter_wins_over_folders(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "internal/battlecards/acme.md",
+        "---\ndoc_type: pricing\naudience: customer-safe\nproduct: Flow\ncompetitor: Zeta\n---\n"
+        "Text.\n",
+    )
+    m = load(tmp_path, "internal/battlecards/acme.md").meta
+    assert (m.doc_type, m.audience, m.product, m.competitor) == (
+        "pricing",
+        "customer-safe",
+        "Flow",
+        "Zeta",
+    )
+    # a partial front-matter keeps the folder's answer for the fields it does not set
+    write(tmp_path, "battlecards/acme-corp.md", "---\nupdated: 2026-01-01\n---\nText.\n")
+    m = load(tmp_path, "battlecards/acme-corp.md").meta
+    assert (m.doc_type, m.competitor, m.updated) == ("battlecard", "Acme Corp", dt.date(2026, 1, 1))
+
+
+def test_infer_meta_without_front_matter() -> None:
+    assert infer_meta(PurePosixPath("x/internal/y/z.md"))["audience"] == "internal"
+    assert infer_meta(PurePosixPath("plain.md"))["doc_type"] == "general"
+
+
+# -- discovery ------------------------------------------------------------------------------
+
+
+def test_discover_skips_hidden_and_unsupported(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for rel in ("a.md", "sub/b.mdx", "sub/c.txt", "d.html", "e.pdf", "f.png", "g.json"):
+        write(src, rel, "x")
+    for rel in (".git/h.md", "_drafts/i.md", "sub/.hidden.md"):
+        write(src, rel, "x")
+    found = [str(rel) for _, rel in discover([src])]
+    assert found == ["a.md", "d.html", "e.pdf", "sub/b.mdx", "sub/c.txt"]
+    # a single file is named by its file name
+    assert [str(r) for _, r in discover([src / "sub" / "c.txt"])] == ["c.txt"]
+    with pytest.raises(IngestError, match="no such file or folder"):
+        discover([tmp_path / "nope"])
+
+
+def test_unsupported_extension_is_an_ingest_error(tmp_path: Path) -> None:
+    write(tmp_path, "a.docx", "x")
+    with pytest.raises(IngestError, match=r"unsupported file type \.docx"):
+        load_file(tmp_path / "a.docx", PurePosixPath("a.docx"))
