@@ -12,6 +12,7 @@ from .results import Citations
 from .retrieval import Retriever
 from .status import is_stale
 from .store import Filters
+from .text import with_citation
 
 NOT_COVERED = "The knowledge base does not cover this."
 
@@ -55,7 +56,7 @@ def extractive_answer(judgement: Judgement, citations: Citations, limit: int = 3
     """The best supporting sentences, verbatim, each with its citation number."""
     best = judgement.support[0].score if judgement.support else 0.0
     chosen = [s for s in judgement.support if s.score >= 0.6 * best][:limit]
-    parts = [f"{s.sentence} [{citations.cite(s.chunk, s.sentence)}]" for s in chosen]
+    parts = [with_citation(s.sentence, citations.cite(s.chunk, s.sentence)) for s in chosen]
     answer = " ".join(parts)
     if judgement.missing_terms:
         unknown = ", ".join(judgement.missing_terms)

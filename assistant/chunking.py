@@ -19,7 +19,7 @@ HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains: every file re-chunks on next sync.
-PIPELINE_VERSION = "chunks-v2"  # v2: nested JSX props stripped, HTML <header> h1 kept
+PIPELINE_VERSION = "chunks-v3"  # v3: document extras (customer) kept in chunk metadata
 
 
 class Chunker:

@@ -207,6 +207,50 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _service(settings: Settings):
+    from .kb import KnowledgeBase
+    from .service import Pitchcraft
+
+    kb = KnowledgeBase(settings)
+    _require_content(kb)
+    return Pitchcraft(kb)
+
+
+def cmd_pitch(args: argparse.Namespace, settings: Settings) -> int:
+    from .planner import PitchRequest
+
+    app = _service(settings)
+    request = PitchRequest(
+        persona=args.persona,
+        account=args.account or "",
+        competitor=args.competitor,
+        company=args.company or "",
+        n_features=args.features,
+    )
+    result = app.pitch(request)
+    title = f"Pitch for {result.extra['persona']['title']}"
+    _emit(args, result.to_json(), lambda _: result.to_markdown(title))
+    return EXIT_OK
+
+
+def cmd_objection(args: argparse.Namespace, settings: Settings) -> int:
+    from .objection import ObjectionRequest
+
+    app = _service(settings)
+    result = app.objection(ObjectionRequest(args.text, args.persona, args.competitor))
+    _emit(args, result.to_json(), lambda _: result.to_markdown(f"Objection: {args.text}"))
+    return EXIT_OK
+
+
+def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
+    from .personas import load_personas
+
+    personas = load_personas(settings.prompts_dir)
+    data = [{"id": p.id, "title": p.title, "tone": p.tone} for p in personas.values()]
+    _emit(args, data, lambda d: "\n".join(f"{x['id']:<12} {x['title']:<36} {x['tone']}" for x in d))
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -247,6 +291,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5, help="results to retrieve (default 5)")
     _add_filter_args(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("pitch", parents=[common], help="a persona-tailored, cited pitch")
+    p.add_argument("--persona", required=True, help="persona id or any job title")
+    p.add_argument("--account", help="account context: situation, pains, systems")
+    p.add_argument("--competitor", help="competitor in the deal")
+    p.add_argument("--company", help="the prospect's company name")
+    p.add_argument("--features", type=int, default=3, help="features to pick (default 3)")
+    p.set_defaults(func=cmd_pitch)
+
+    p = sub.add_parser("objection", parents=[common], help="handle an objection, with sources")
+    p.add_argument("text", help="the objection, in the buyer's words")
+    p.add_argument("--persona", help="persona id or job title of who raised it")
+    p.add_argument("--competitor", help="competitor in the deal")
+    p.set_defaults(func=cmd_objection)
+
+    p = sub.add_parser("personas", parents=[common], help="built-in personas")
+    p.set_defaults(func=cmd_personas)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
     ev = p.add_subparsers(dest="what", required=True, metavar="WHAT")

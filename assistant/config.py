@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         "auto", description="auto: the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set."
     )
     model: str = Field("gpt-4o-mini", description="Chat model name for the LLM writer.")
+    vendor: str = Field(
+        "", description="Your company's name in pitches; inferred from 'X vs Y' pages if unset."
+    )
 
     def stale_days(self, doc_type: str) -> int:
         """The age after which a document of this type is flagged stale."""

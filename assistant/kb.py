@@ -8,11 +8,15 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
+from .catalog import Feature, build_catalog, load_catalog, save_catalog
 from .config import Settings
 from .embeddings import Embedder, make_embedder
 from .lexical import LexicalIndex
 from .manifest import Manifest
 from .store import ChromaStore, Store
+
+# Bump when the lexical index or the catalog change shape or content for the same chunks.
+DERIVED_VERSION = "4"
 
 
 class KnowledgeBase:
@@ -33,6 +37,8 @@ class KnowledgeBase:
         self._store = store
         self._lexical: LexicalIndex | None = None
         self._lexical_gen = -1
+        self._catalog: list[Feature] | None = None
+        self._catalog_gen = -1
         self._lock = threading.Lock()
 
     @property
@@ -75,20 +81,45 @@ class KnowledgeBase:
 
     # -- derived indexes ----------------------------------------------------------------------
     def _built_generation(self) -> int:
+        """The manifest generation the derived indexes were built from (-1: rebuild them)."""
         marker = self.lexical_dir / "generation"
-        return int(marker.read_text()) if marker.exists() else -1
+        if not marker.exists():
+            return -1
+        generation, _, version = marker.read_text().partition(":")
+        return int(generation) if version == DERIVED_VERSION else -1
 
     def lexical_is_current(self) -> bool:
         return self._built_generation() == self.manifest.generation
 
     def rebuild_derived(self) -> None:
-        """Rebuild everything derived from the manifest (the BM25 index)."""
+        """Rebuild everything derived from the manifest: the BM25 index and the catalog."""
         generation = self.manifest.generation
         index = LexicalIndex.build(self.manifest.all_chunks())
+        from .personas import load_vocabulary
+
+        lexicon = load_vocabulary(self.settings.prompts_dir)
+        features = build_catalog(self.manifest.all_chunks(), lexicon.classify)
+        save_catalog(features, self.catalog_path)
         index.save(self.lexical_dir)
-        (self.lexical_dir / "generation").write_text(str(generation))
+        (self.lexical_dir / "generation").write_text(f"{generation}:{DERIVED_VERSION}")
         with self._lock:
             self._lexical, self._lexical_gen = index, generation
+            self._catalog = None
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / "catalog.json"
+
+    @property
+    def catalog(self) -> list[Feature]:
+        """Product features, built at ingest (rebuilt here if missing)."""
+        self.lexical  # noqa: B018 - reloads derived state when another process changed it
+        if self._catalog is None or self._catalog_gen != self._lexical_gen:
+            if not self.catalog_path.exists():
+                self.rebuild_derived()
+            self._catalog = load_catalog(self.catalog_path)
+            self._catalog_gen = self._lexical_gen
+        return self._catalog
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -99,7 +130,7 @@ class KnowledgeBase:
             if self._lexical is None or built != self._lexical_gen:
                 self._lexical = LexicalIndex.load(self.lexical_dir)
                 self._lexical_gen = built
-        if self._lexical is None:
+        if self._lexical is None or self._lexical_gen == -1:
             self.rebuild_derived()
         assert self._lexical is not None
         return self._lexical

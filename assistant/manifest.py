@@ -207,6 +207,16 @@ class Manifest:
         ).fetchall()
         return [self._chunk(r) for r in rows]
 
+    def chunks_of_type(self, *doc_types: str) -> list[Chunk]:
+        """Every chunk of documents with one of ``doc_types``, in document order."""
+        marks = ",".join("?" * len(doc_types))
+        rows = self._db.execute(
+            "SELECT c.id, c.text, c.meta FROM chunks c JOIN documents d ON c.source = d.source "
+            f"WHERE d.doc_type IN ({marks}) ORDER BY c.source, c.ordinal",
+            doc_types,
+        ).fetchall()
+        return [self._chunk(r) for r in rows]
+
     def all_chunks(self) -> Iterator[Chunk]:
         cur = self._db.execute("SELECT id, text, meta FROM chunks ORDER BY source, ordinal")
         for row in cur:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -92,6 +93,7 @@ class Chunk:
             "updated_days": m.updated.toordinal() if m.updated else 0,
             "personas": ",".join(m.personas),
             "title": m.title,
+            "extra": json.dumps(m.extra, sort_keys=True) if m.extra else "",
         }
 
     @classmethod
@@ -106,6 +108,7 @@ class Chunk:
             updated=dt.date.fromisoformat(updated) if updated else None,
             personas=tuple(p for p in md.get("personas", "").split(",") if p),
             title=md.get("title", ""),
+            extra=json.loads(md["extra"]) if md.get("extra") else {},
         )
         return cls(
             id=chunk_id,

@@ -91,7 +91,8 @@ def render_markdown_sections(sections: list[Section], citations: list[Citation])
         parts.append("## Sources\n")
         for c in citations:
             where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
-            tag = " (internal)" if c.audience == "internal" else ""
+            internal = c.audience == "internal" and not c.section.endswith("(internal)")
+            tag = " (internal)" if internal else ""
             parts.append(f'[{c.n}] {where} — {c.section}{tag}: "{_short(c.quote)}"')
     return "\n".join(parts)
 

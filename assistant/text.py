@@ -55,17 +55,48 @@ def sentences(text: str) -> list[str]:
 
 
 def _split(text: str) -> list[str]:
+    """Split on sentence ends; a short label (``Retention.``) stays with what it labels."""
     protected = text
     for i, abbr in enumerate(_ABBREV):
         protected = protected.replace(abbr, f"\x00{i}\x00")
-    parts = _SPLIT_RE.split(protected)
-    restored = []
-    for part in parts:
+    restored: list[str] = []
+    carry = ""
+    for part in _SPLIT_RE.split(protected):
         for i, abbr in enumerate(_ABBREV):
             part = part.replace(f"\x00{i}\x00", abbr)
-        if part.strip():
-            restored.append(part.strip())
+        part = f"{carry} {part.strip()}".strip() if carry else part.strip()
+        carry = ""
+        short_label = len(part.split()) <= 3 and part.endswith(".") and not restored
+        if short_label or _open_quote(part):
+            carry = part
+        elif part:
+            restored.append(part)
+    if carry:
+        restored.append(carry)
     return restored
+
+
+_LABEL_RE = re.compile(r"^[^.!?]{1,30}\.\s+(?=[A-Z0-9\"“])")
+
+
+def strip_label(sentence: str) -> str:
+    """``Retention. 90 days on Team …`` → ``90 days on Team …`` (a bullet's bold label)."""
+    return _LABEL_RE.sub("", sentence, count=1)
+
+
+def _open_quote(text: str) -> bool:
+    """Inside an unfinished quotation: do not end the sentence here."""
+    return (text.count('"') % 2 == 1) or (text.count("“") > text.count("”"))
+
+
+def with_citation(sentence: str, n: int) -> str:
+    """``Sentence [n].``: the marker goes before the closing punctuation."""
+    s = sentence.rstrip()
+    if s.endswith(('"', "”", "'", ")")):
+        return f"{s} [{n}]"
+    end = s[-1] if s and s[-1] in ".!?" else "."
+    body = s[:-1].rstrip() if s and s[-1] in ".!?" else s
+    return f"{body} [{n}]{end}"
 
 
 def numbers(text: str) -> list[str]:

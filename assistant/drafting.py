@@ -1,0 +1,63 @@
+"""Drafts and the small helpers every composer uses to place cited sentences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .evidence import Evidence
+from .results import Citations, Section
+from .text import strip_label, with_citation
+
+
+@dataclass
+class Draft:
+    sections: list[Section]
+    citations: Citations
+    writer: str
+    warnings: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Writer(Protocol):
+    """Writes a draft from a plan (``PitchPlan``, ``ObjectionPlan``, ``UpsellPlan``, ...)."""
+
+    name: str
+
+    def write(self, plan: Any) -> Draft: ...
+
+
+def cited(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int]]:
+    """Sentences, each followed by ``[n]``, and the numbers used."""
+    parts, numbers = [], []
+    for e in evidence:
+        n = citations.cite(e.chunk, e.text)
+        numbers.append(n)
+        parts.append(with_citation(strip_label(e.text), n))
+    return " ".join(parts), numbers
+
+
+def joined(lead: str, evidence: Evidence, citations: Citations) -> tuple[str, int]:
+    """``lead — fact [n].`` as one sentence: the lead frames, the fact carries the claim."""
+    n = citations.cite(evidence.chunk, evidence.text)
+    fact = strip_label(evidence.text)
+    if len(fact) > 1 and fact[0].isupper() and fact[1].islower():
+        fact = fact[0].lower() + fact[1:]
+    return with_citation(f"{lead.rstrip(' .:;')} — {fact}", n), n
+
+
+def lead_in(template_output: str) -> str:
+    """A persona lead-in that introduces the next cited sentence rather than standing alone."""
+    text = template_output.strip()
+    if text.endswith((".", "!")):
+        text = text[:-1] + ":"
+    return text
+
+
+def bullets(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int]]:
+    lines, numbers = [], []
+    for e in evidence:
+        n = citations.cite(e.chunk, e.text)
+        numbers.append(n)
+        lines.append(f"- {with_citation(e.text, n)}")
+    return "\n".join(lines), numbers

@@ -1,0 +1,127 @@
+"""The ``Writer`` interface and the offline grounded composer (the embedded default).
+
+A writer turns a plan into a ``Draft``: titled sections of text with numbered citations. The
+offline composer only ever places verbatim knowledge-base sentences, each followed by its
+citation, inside persona phrasing from ``prompts/personas``; it is deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .drafting import Draft, bullets, cited, joined, lead_in
+from .objection import ObjectionPlan, compose_objection
+from .planner import PitchPlan
+from .results import Citations, Section
+
+
+class OfflineWriter:
+    """The grounded composer: no model, no network, same input → same output."""
+
+    name = "offline"
+
+    def write(self, plan: Any) -> Draft:
+        if isinstance(plan, PitchPlan):
+            return self._pitch(plan)
+        if isinstance(plan, ObjectionPlan):
+            return compose_objection(plan, self.name)
+        raise TypeError(f"the offline writer cannot write a {type(plan).__name__}")
+
+    def _pitch(self, plan: PitchPlan) -> Draft:
+        persona = plan.persona
+        req = plan.request
+        c = Citations()
+        sections: list[Section] = []
+        vendor = plan.vendor
+        values = {
+            "vendor": vendor,
+            "company": req.company or "your team",
+            "context": _short_context(req.account) or "your priorities",
+            "competitor": plan.competitor or "your current options",
+            "persona_title": persona.title,
+        }
+        opener = persona.render("opener", **values)
+        hook = plan.hook[:1]
+        hook_text, hook_refs = cited(hook, c)
+        sections.append(Section("Opening", f"{opener} {hook_text}".strip(), hook_refs))
+
+        for i, pick in enumerate(plan.features):
+            priority = pick.theme or pick.feature.module
+            lead = lead_in(
+                persona.render(
+                    "feature_lead",
+                    index=i,
+                    feature=pick.feature.name,
+                    module=pick.feature.display_module(vendor),
+                    priority=priority,
+                    vendor=vendor,
+                )
+            )
+            body, refs = cited(pick.facts, c)
+            sections.append(Section(pick.feature.name, f"{lead} {body}", refs))
+
+        if plan.proof:
+            body, refs = cited(plan.proof, c)
+            customer = plan.proof[0].chunk.meta.extra.get("customer")
+            if customer:
+                body = (
+                    f"{lead_in(persona.render('proof_lead', customer=customer, vendor=vendor))}"
+                    f" {body}"
+                )
+            sections.append(Section("Proof", body, refs))
+
+        if plan.competitive and plan.competitor:
+            lead = lead_in(
+                persona.render("competitive_lead", competitor=plan.competitor, vendor=vendor)
+            )
+            body, refs = cited(plan.competitive, c)
+            sections.append(Section(f"Versus {plan.competitor}", f"{lead} {body}", refs))
+
+        cta = persona.render("cta", vendor=vendor)
+        close = persona.render("close", cta=cta, company=values["company"], vendor=vendor)
+        if plan.next_step:
+            text, n = joined(close, plan.next_step[0], c)
+            sections.append(Section("Next step", text, [n]))
+        else:
+            sections.append(Section("Next step", close, []))
+
+        # Rep-facing: never read to the customer, may cite internal documents.
+        why = "\n".join(f"- {p.why}" for p in plan.features)
+        sections.append(Section("Why these features", why, [], customer_facing=False))
+        if plan.discovery:
+            body, refs = bullets(plan.discovery, c)
+            sections.append(Section("Discovery questions", body, refs, customer_facing=False))
+        if plan.objections:
+            lines, refs = [], []
+            for note in plan.objections:
+                body, r = cited(note.response, c)
+                refs += r
+                lines.append(f'- "{note.objection}" → {body}')
+            sections.append(
+                Section("Objections to pre-empt", "\n".join(lines), refs, customer_facing=False)
+            )
+        notes, refs = [], []
+        if plan.landmines:
+            body, r = bullets(plan.landmines, c)
+            notes.append("Landmines to plant:\n" + body)
+            refs += r
+        if plan.involve:
+            lines = []
+            for team in plan.involve:
+                body, r = cited(team.evidence, c)
+                refs += r
+                lines.append(f"- {team.team}: {body}")
+            notes.append("Who to involve:\n" + "\n".join(lines))
+        if notes:
+            sections.append(
+                Section("Rep notes (internal)", "\n\n".join(notes), refs, customer_facing=False)
+            )
+        return Draft(sections, c, self.name)
+
+
+def _short_context(account: str, words: int = 16) -> str:
+    first = account.strip().split("\n")[0]
+    for stop in (". ", "; ", "! ", "? "):
+        first = first.split(stop)[0]
+    parts = first.rstrip(".;!? ").split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
