@@ -242,6 +242,16 @@ def cmd_objection(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_upsell(args: argparse.Namespace, settings: Settings) -> int:
+    from .upsell import load_account
+
+    account = load_account(Path(args.account_file))
+    app = _service(settings)
+    result = app.upsell(account)
+    _emit(args, result.to_json(), lambda _: result.to_markdown(f"Expansion: {account.account}"))
+    return EXIT_OK
+
+
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from .personas import load_personas
 
@@ -305,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--persona", help="persona id or job title of who raised it")
     p.add_argument("--competitor", help="competitor in the deal")
     p.set_defaults(func=cmd_objection)
+
+    p = sub.add_parser("upsell", parents=[common], help="an expansion narrative for an account")
+    p.add_argument("--account-file", required=True, help="account YAML (examples/accounts/)")
+    p.set_defaults(func=cmd_upsell)
 
     p = sub.add_parser("personas", parents=[common], help="built-in personas")
     p.set_defaults(func=cmd_personas)

@@ -54,6 +54,7 @@ class Support:
     sentence: str
     chunk: Chunk
     score: float
+    typed: bool = False  # states the kind of answer the question asks for
 
 
 @dataclass
@@ -113,9 +114,10 @@ class Grounder:
                 own = sum(w for t, w in weights.items() if t in words)
                 near = sum(w for t, w in weights.items() if t in context and t not in words)
                 score = (own + 0.5 * near) / total
-                if kind and not ANSWER_TYPES[kind][1].search(sent):
+                typed = bool(kind and ANSWER_TYPES[kind][1].search(sent))
+                if kind and not typed:
                     score *= 0.5
-                out.append(Support(sent, hit.chunk, round(score, 4)))
+                out.append(Support(sent, hit.chunk, round(score, 4), typed))
         out.sort(key=lambda s: (-s.score, s.chunk.id, s.sentence))
         return out
 
@@ -126,26 +128,30 @@ class Grounder:
         if not hits:
             return Judgement(True, "nothing in the knowledge base matches", [], missing, kind)
         ranked = self.supports(question, hits)
+        # A question that asks for a percentage, a price or a time frame is answered only by a
+        # sentence that states one.
+        eligible = [s for s in ranked if s.typed] if kind else ranked
         floor = cfg.typed_min_support if kind else cfg.min_support
         competitors = self.retriever.mentioned_competitors(question)
         if competitors:
-            # Claims about a competitor may only come from passages about that competitor.
+            # Claims about a competitor come only from passages about it; a typed answer (their
+            # price, their retention) must name the competitor in the sentence itself, or a
+            # battlecard's own figures would pass for theirs.
             names = [normalize(c) for c in competitors]
-            about = [s for s in ranked if any(n in _context(s.chunk) for n in names)]
-            # A page about the competitor is itself evidence of topic; typed questions still
-            # need the typed answer.
+
+            def about(s: Support) -> bool:
+                if kind:
+                    return _names_value(normalize(s.sentence), names, ANSWER_TYPES[kind][1])
+                return any(n in _context(s.chunk) for n in names)
+
+            eligible = [s for s in eligible if about(s)]
             if not kind:
                 floor = cfg.competitor_min_support
-            if not about or about[0].score < floor:
-                return Judgement(
-                    True,
-                    f"no passage about {', '.join(competitors)} answers this",
-                    _distinct(about, cfg.max_support),
-                    missing,
-                    kind,
-                )
-            ranked = about + [s for s in ranked if s not in about]
-        best = ranked[0].score if ranked else 0.0
+            if not eligible or eligible[0].score < floor:
+                reason = f"no passage about {', '.join(competitors)} answers this"
+                return Judgement(True, reason, _distinct(eligible, cfg.max_support), missing, kind)
+        ranked = eligible + [s for s in ranked if s not in eligible]
+        best = eligible[0].score if eligible else 0.0
         support = _distinct(ranked, cfg.max_support)
         anchors = self.rare_anchors(question)
         if anchors:
@@ -157,18 +163,23 @@ class Grounder:
                     True, f"no passage about {', '.join(absent)}", support, missing, kind
                 )
         if missing and best < cfg.covered_despite_missing:
-            return Judgement(
-                True,
-                f"the knowledge base never mentions {', '.join(missing)}",
-                support,
-                missing,
-                kind,
-            )
+            reason = f"the knowledge base never mentions {', '.join(missing)}"
+            return Judgement(True, reason, support, missing, kind)
         if best < floor:
             what = {"percent": "a percentage", "money": "a price", "duration": "a time frame"}
             reason = f"no passage states {what[kind]} for this" if kind else "the evidence is thin"
             return Judgement(True, reason, support, missing, kind)
         return Judgement(False, "", support, missing, kind)
+
+
+def _names_value(sentence: str, names: list[str], value: re.Pattern[str], window: int = 60) -> bool:
+    """A competitor's name comes shortly before a value of the asked type ("Acme's Pro plan
+    costs $20"), so the value is theirs, not a number that merely shares the sentence."""
+    for name in names:
+        for m in re.finditer(re.escape(name), sentence):
+            if value.search(sentence[m.end() : m.end() + window]):
+                return True
+    return False
 
 
 def _context(chunk: Chunk) -> str:

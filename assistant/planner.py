@@ -152,15 +152,18 @@ class Planner:
             score += 0.15
         return min(score, 1.0), best
 
-    def _sayable_facts(self, persona: Persona, feature: Feature) -> list[Evidence]:
-        """Facts this persona can hear: no words from its avoid list, customer-safe."""
+    def sayable_facts(
+        self, feature: Feature, persona: Persona | None = None, kinds: tuple[str, ...] = ()
+    ) -> list[Evidence]:
+        """Customer-safe facts of a feature (of ``kinds`` if given) that the persona can hear:
+        none of the words on its avoid list."""
         chunks = {c.id: c for c in self.kb.manifest.chunks(feature.chunk_ids)}
         out = []
         for fact in feature.facts:
             chunk = chunks.get(fact.chunk_id)
-            if chunk is None or chunk.internal:
+            if chunk is None or chunk.internal or (kinds and fact.kind not in kinds):
                 continue
-            if persona.avoided_terms(fact.text):
+            if persona is not None and persona.avoided_terms(fact.text):
                 continue
             out.append(Evidence(fact.text, chunk))
         return out
@@ -212,7 +215,7 @@ class Planner:
         comp_chunks = self.competitor_chunks(competitor) if competitor else []
         candidates: list[FeaturePick] = []
         for i, f in enumerate(features):
-            facts = self._sayable_facts(persona, f)
+            facts = self.sayable_facts(f, persona)
             if len(facts) < 2:
                 continue  # not enough this persona can hear without jargon
             fit, theme = self._persona_fit(persona, f)

@@ -26,8 +26,9 @@ COMPETITIVE_TYPES = ("battlecard", "comparison")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    # Weighted reciprocal-rank fusion won over a convex combination of normalised scores on
-    # both labelled question sets (`pitchcraft eval retrieval`, see README).
+    # Weighted reciprocal-rank fusion; `pitchcraft eval retrieval` prints it next to a convex
+    # combination of normalised scores. RRF ranks the right page first far more often on the
+    # PostHog set (hit@1 .975 vs .900); convex is slightly ahead on the Keelstone set.
     candidates: int = 40  # per ranker, before fusion
     rrf_k: int = 5
     fusion: Fusion = "rrf"

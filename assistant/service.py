@@ -15,11 +15,19 @@ from .drafting import Draft, Writer
 from .grounding import Grounder
 from .kb import KnowledgeBase
 from .objection import ObjectionHandler, ObjectionRequest, load_objection_phrasing
-from .personas import Lexicon, Persona, PersonaResolver, load_personas, load_vocabulary
+from .personas import (
+    Lexicon,
+    Persona,
+    PersonaResolver,
+    find_terms,
+    load_personas,
+    load_vocabulary,
+)
 from .planner import PitchPlan, PitchRequest, Planner
 from .results import Citations, Section, render_markdown_sections
 from .retrieval import Retriever
 from .text import numbers
+from .upsell import Account, UpsellPlanner, load_upsell_phrasing
 from .verify import Verification, verify
 from .writing import OfflineWriter
 
@@ -143,6 +151,45 @@ class Pitchcraft:
         }
         given = f"{request.account} {request.company}"
         return self._finish("pitch", draft, plan.persona, given, extra, plan.warnings)
+
+    @cached_property
+    def upsells(self) -> UpsellPlanner:
+        phrasing = load_upsell_phrasing(self.settings.prompts_dir)
+        return UpsellPlanner(self.kb, self.planner, phrasing)
+
+    def upsell(self, account: Account) -> Result:
+        plan = self.upsells.plan(account)
+        draft = self.writer.write(plan)
+        opportunities = [
+            {
+                "name": f"{o.feature.name} ({o.feature.module})",
+                "module": o.feature.module,
+                "why": o.why,
+                "score": o.score,
+                "citations": sorted(
+                    {n for e in o.facts + o.signal for n in _refs_for(draft.citations, e)}
+                ),
+            }
+            for o in plan.opportunities
+        ]
+        t = plan.timing
+        extra = {
+            "account": account.account,
+            "opportunities": opportunities,
+            "timing": {
+                "status": t.status,
+                "days_to_renewal": t.days_to_renewal,
+                "guidance": t.guidance,
+            },
+        }
+        given = f"{account.text()} {t.days_to_renewal or ''}"
+        result = self._finish("upsell", draft, None, given, extra, plan.warnings)
+        pushy = find_terms(
+            plan.phrasing.pushy, "\n".join(s.text for s in result.sections if s.customer_facing)
+        )
+        if pushy:
+            result.warnings.append(f"pushy wording: {', '.join(pushy)}")
+        return result
 
     def objection(self, request: ObjectionRequest) -> Result:
         resolution = self.resolver.resolve(request.persona) if request.persona else None

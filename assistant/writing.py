@@ -13,6 +13,7 @@ from .drafting import Draft, bullets, cited, joined, lead_in
 from .objection import ObjectionPlan, compose_objection
 from .planner import PitchPlan
 from .results import Citations, Section
+from .upsell import UpsellPlan, compose_upsell
 
 
 class OfflineWriter:
@@ -25,6 +26,8 @@ class OfflineWriter:
             return self._pitch(plan)
         if isinstance(plan, ObjectionPlan):
             return compose_objection(plan, self.name)
+        if isinstance(plan, UpsellPlan):
+            return compose_upsell(plan, self.name)
         raise TypeError(f"the offline writer cannot write a {type(plan).__name__}")
 
     def _pitch(self, plan: PitchPlan) -> Draft:
