@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Settings
+from .drafting import Draft, TextSink, Writer
 from .grounding import Grounder, Judgement, Support
 from .records import Hit
-from .results import Citations
+from .results import Citations, Section
 from .retrieval import Retriever
 from .status import is_stale
 from .store import Filters
@@ -52,16 +53,30 @@ class AskResult:
         }
 
 
-def extractive_answer(judgement: Judgement, citations: Citations, limit: int = 3) -> str:
-    """The best supporting sentences, verbatim, each with its citation number."""
-    best = judgement.support[0].score if judgement.support else 0.0
-    chosen = [s for s in judgement.support if s.score >= 0.6 * best][:limit]
-    parts = [with_citation(s.sentence, citations.cite(s.chunk, s.sentence)) for s in chosen]
-    answer = " ".join(parts)
-    if judgement.missing_terms:
-        unknown = ", ".join(judgement.missing_terms)
-        answer += f"\n\nNote: the knowledge base never mentions {unknown}."
-    return answer
+@dataclass
+class AskPlan:
+    """A question, what retrieval found, and whether it answers the question."""
+
+    question: str
+    judgement: Judgement
+    hits: list[Hit]
+
+
+def compose_answer(plan: AskPlan, writer: str = "offline", limit: int = 3) -> Draft:
+    """The offline answer: the best supporting sentences, verbatim, each cited."""
+    c = Citations()
+    j = plan.judgement
+    if j.abstained:
+        text = NOT_COVERED + (f" ({j.reason}.)" if j.reason else "")
+        return Draft([Section("Answer", text, [], customer_facing=False)], c, writer)
+    best = j.support[0].score if j.support else 0.0
+    chosen = [s for s in j.support if s.score >= 0.6 * best][:limit]
+    parts = [with_citation(s.sentence, c.cite(s.chunk, s.sentence)) for s in chosen]
+    text = " ".join(parts)
+    if j.missing_terms:
+        text += f"\n\nNote: the knowledge base never mentions {', '.join(j.missing_terms)}."
+    refs = list(range(1, len(c.items) + 1))
+    return Draft([Section("Answer", text, refs, customer_facing=False)], c, writer)
 
 
 def stale_warnings(hits: list[Hit], settings: Settings) -> list[str]:
@@ -80,34 +95,51 @@ def stale_warnings(hits: list[Hit], settings: Settings) -> list[str]:
     return out
 
 
+def plan_answer(
+    retriever: Retriever,
+    question: str,
+    k: int = 5,
+    filters: Filters | None = None,
+    grounder: Grounder | None = None,
+) -> AskPlan:
+    result = retriever.search(question, k=k, filters=filters)
+    judgement = (grounder or Grounder(retriever)).judge(question, result.hits[:5])
+    return AskPlan(question, judgement, result.hits)
+
+
+def answer(plan: AskPlan, draft: Draft, settings: Settings) -> AskResult:
+    """The ``ask`` result for a written draft (a writer never un-abstains a question)."""
+    text = "\n\n".join(s.text for s in draft.sections)
+    used = {c.source for c in draft.citations.items}
+    warnings = draft.warnings + stale_warnings(
+        [h for h in plan.hits if h.chunk.source in used], settings
+    )
+    return AskResult(
+        plan.question,
+        text,
+        plan.judgement.abstained,
+        plan.judgement.reason,
+        draft.citations,
+        plan.hits,
+        draft.writer,
+        warnings,
+        plan.judgement.support,
+    )
+
+
 def ask(
     retriever: Retriever,
     question: str,
     k: int = 5,
     filters: Filters | None = None,
     grounder: Grounder | None = None,
+    writer: Writer | None = None,
+    on_text: TextSink | None = None,
 ) -> AskResult:
-    """Retrieve, judge, and answer extractively (the offline writer)."""
-    result = retriever.search(question, k=k, filters=filters)
-    judgement = (grounder or Grounder(retriever)).judge(question, result.hits[:5])
-    citations = Citations()
-    if judgement.abstained:
-        answer = NOT_COVERED
-        if judgement.reason:
-            answer += f" ({judgement.reason}.)"
+    """Retrieve, judge, and answer with ``writer`` (the offline composer by default)."""
+    plan = plan_answer(retriever, question, k, filters, grounder)
+    if writer is None or plan.judgement.abstained:  # nothing for a model to write from
+        draft = compose_answer(plan)
     else:
-        answer = extractive_answer(judgement, citations)
-    used = {c.source for c in citations.items}
-    settings = retriever.kb.settings
-    warnings = stale_warnings([h for h in result.hits if h.chunk.source in used], settings)
-    return AskResult(
-        question,
-        answer,
-        judgement.abstained,
-        judgement.reason,
-        citations,
-        result.hits,
-        "offline",
-        warnings,
-        judgement.support,
-    )
+        draft = writer.write(plan, on_text)
+    return answer(plan, draft, retriever.kb.settings)

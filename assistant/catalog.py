@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .evidence import looks_like_injection
 from .records import Chunk
 from .text import normalize, sentences
 
@@ -77,7 +78,9 @@ class Feature:
 
 def is_fact(sentence: str) -> bool:
     words = sentence.split()
-    return len(words) >= MIN_WORDS and not sentence.rstrip().endswith((":", "?"))
+    if len(words) < MIN_WORDS or sentence.rstrip().endswith((":", "?")):
+        return False
+    return not looks_like_injection(sentence)
 
 
 def _kind_of(heading_tail: str) -> str | None:

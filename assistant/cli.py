@@ -146,14 +146,21 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fresh-days", type=int, help="only documents updated in the last N days")
 
 
-def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .ask import ask
-    from .kb import KnowledgeBase
-    from .retrieval import Retriever
+def _live(args: argparse.Namespace, app: Any):
+    """Print prose as an LLM writes it (terminal, Markdown output only)."""
+    if args.json or not sys.stdout.isatty() or app.writer.name == "offline":
+        return None
 
-    kb = KnowledgeBase(settings)
-    _require_content(kb)
-    result = ask(Retriever(kb), args.question, k=args.k, filters=_filters(args))
+    def sink(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    return sink
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    app = _service(settings)
+    result = app.ask(args.question, k=args.k, filters=_filters(args), on_text=_live(args, app))
     _emit(args, result.to_json(), lambda _: _render_ask(result))
     return EXIT_OK
 
@@ -227,9 +234,10 @@ def cmd_pitch(args: argparse.Namespace, settings: Settings) -> int:
         company=args.company or "",
         n_features=args.features,
     )
-    result = app.pitch(request)
+    live = _live(args, app)
+    result = app.pitch(request, on_text=live)
     title = f"Pitch for {result.extra['persona']['title']}"
-    _emit(args, result.to_json(), lambda _: result.to_markdown(title))
+    _emit(args, result.to_json(), lambda _: result.to_markdown(title, prose=live is None))
     return EXIT_OK
 
 
@@ -237,8 +245,10 @@ def cmd_objection(args: argparse.Namespace, settings: Settings) -> int:
     from .objection import ObjectionRequest
 
     app = _service(settings)
-    result = app.objection(ObjectionRequest(args.text, args.persona, args.competitor))
-    _emit(args, result.to_json(), lambda _: result.to_markdown(f"Objection: {args.text}"))
+    live = _live(args, app)
+    result = app.objection(ObjectionRequest(args.text, args.persona, args.competitor), live)
+    title = f"Objection: {args.text}"
+    _emit(args, result.to_json(), lambda _: result.to_markdown(title, prose=live is None))
     return EXIT_OK
 
 
@@ -247,8 +257,10 @@ def cmd_upsell(args: argparse.Namespace, settings: Settings) -> int:
 
     account = load_account(Path(args.account_file))
     app = _service(settings)
-    result = app.upsell(account)
-    _emit(args, result.to_json(), lambda _: result.to_markdown(f"Expansion: {account.account}"))
+    live = _live(args, app)
+    result = app.upsell(account, on_text=live)
+    title = f"Expansion: {account.account}"
+    _emit(args, result.to_json(), lambda _: result.to_markdown(title, prose=live is None))
     return EXIT_OK
 
 

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         "auto", description="auto: the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set."
     )
     model: str = Field("gpt-4o-mini", description="Chat model name for the LLM writer.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds per LLM request (each read).")
+    llm_retries: int = Field(2, ge=0, description="Client retries on 429, 5xx and connection.")
+    llm_stream_retries: int = Field(1, ge=0, description="Retries after a cut or empty stream.")
+    llm_deadline: float = Field(120.0, gt=0, description="Overall seconds for one LLM answer.")
+    llm_context_tokens: int = Field(6000, ge=500, description="Token budget for sources.")
+    llm_max_output_tokens: int = Field(1800, ge=100, description="Token limit for the answer.")
+    llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     vendor: str = Field(
         "", description="Your company's name in pitches; inferred from 'X vs Y' pages if unset."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,12 +20,16 @@ class Draft:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+TextSink = Callable[[str], None]
+
+
 class Writer(Protocol):
-    """Writes a draft from a plan (``PitchPlan``, ``ObjectionPlan``, ``UpsellPlan``, ...)."""
+    """Writes a draft from a plan (``PitchPlan``, ``ObjectionPlan``, ``UpsellPlan``,
+    ``AskPlan``). ``on_text`` receives prose as it is written, for live display."""
 
     name: str
 
-    def write(self, plan: Any) -> Draft: ...
+    def write(self, plan: Any, on_text: TextSink | None = None) -> Draft: ...
 
 
 def cited(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int]]:

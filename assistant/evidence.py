@@ -37,6 +37,19 @@ class Evidence:
         return self.chunk.source
 
 
+_INJECTION_RE = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|"
+    r"previous|prior)\b|\byou are now\b|\bsystem prompt\b|\bas an ai\b|"
+    r"\bnew instructions\b|\bdo not follow\b.{0,30}\brules\b",
+    re.I,
+)
+
+
+def looks_like_injection(sentence: str) -> bool:
+    """Text that addresses a language model instead of a reader (prompt injection)."""
+    return bool(_INJECTION_RE.search(sentence))
+
+
 def is_customer_sayable(sentence: str) -> bool:
     """A factual statement, not an instruction to the rep and not a question."""
     first = re.sub(r"^[^\w]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
@@ -66,7 +79,7 @@ def chunk_sentences(
         for sent in sentences(chunk.text):
             key = normalize(sent)
             short = len(sent.split()) < min_words or sent.rstrip().endswith(":")
-            if key in seen or short or not keep(sent):
+            if key in seen or short or looks_like_injection(sent) or not keep(sent):
                 continue
             seen.add(key)
             out.append(Evidence(sent, chunk))

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .ask import AskResult, ask
 from .config import Settings
-from .drafting import Draft, Writer
+from .drafting import Draft, TextSink, Writer
 from .grounding import Grounder
 from .kb import KnowledgeBase
+from .llm import make_writer, writer_choice
 from .objection import ObjectionHandler, ObjectionRequest, load_objection_phrasing
 from .personas import (
     Lexicon,
@@ -26,10 +28,10 @@ from .personas import (
 from .planner import PitchPlan, PitchRequest, Planner
 from .results import Citations, Section, render_markdown_sections
 from .retrieval import Retriever
+from .store import Filters
 from .text import numbers
 from .upsell import Account, UpsellPlanner, load_upsell_phrasing
 from .verify import Verification, verify
-from .writing import OfflineWriter
 
 
 @dataclass
@@ -54,15 +56,17 @@ class Result:
             "writer": self.writer,
         }
 
-    def to_markdown(self, title: str = "") -> str:
-        head = f"# {title}\n\n" if title else ""
+    def to_markdown(self, title: str = "", prose: bool = True) -> str:
+        """The result as Markdown; ``prose=False`` when the text was already streamed."""
+        head = "\n\n---\n" if not prose else f"# {title}\n\n" if title else ""
         tail = (
             "\n\n## Warnings\n\n" + "\n".join(f"- {w}" for w in self.warnings)
             if self.warnings
             else ""
         )
+        sections = self.sections if prose else []
         return (
-            f"{head}{render_markdown_sections(self.sections, self.citations.items)}{tail}"
+            f"{head}{render_markdown_sections(sections, self.citations.items)}{tail}"
             f"\n\n_Written by the {self.writer} writer._\n"
         )
 
@@ -73,7 +77,12 @@ class Pitchcraft:
     def __init__(self, kb: KnowledgeBase, writer: Writer | None = None) -> None:
         self.kb = kb
         self.settings: Settings = kb.settings
-        self.writer: Writer = writer or OfflineWriter()
+        if writer is None:
+            self.writer_note = writer_choice(self.settings)[1]
+            writer = make_writer(self.settings, lambda: self.planner.vendor())
+        else:
+            self.writer_note = "given by the caller"
+        self.writer: Writer = writer
         self.personas: dict[str, Persona] = load_personas(self.settings.prompts_dir)
         self.lexicon: Lexicon = load_vocabulary(self.settings.prompts_dir)
 
@@ -120,16 +129,36 @@ class Pitchcraft:
         )
         warnings = list(dict.fromkeys(plan_warnings + draft.warnings + check.warnings))
         scores = {**check.scores, **draft.info}
+        extra = {**extra, "writer_note": self.writer_note}
         return Result(kind, draft.sections, draft.citations, draft.writer, warnings, scores, extra)
 
     # -- jobs -----------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | None = None,
+        on_text: TextSink | None = None,
+    ) -> AskResult:
+        result = ask(self.retriever, question, k, filters, self.grounder, self.writer, on_text)
+        check = verify(
+            [Section("Answer", result.answer, customer_facing=False)],
+            result.citations.items,
+            self.kb.manifest,
+            self.settings,
+            competitors=self.retriever.competitors(),
+            given_numbers=numbers(question),
+        )
+        result.warnings = list(dict.fromkeys(result.warnings + check.warnings))
+        return result
+
     def plan_pitch(self, request: PitchRequest) -> PitchPlan:
         resolution = self.resolver.resolve(request.persona)
         return self.planner.plan(request, resolution)
 
-    def pitch(self, request: PitchRequest) -> Result:
+    def pitch(self, request: PitchRequest, on_text: TextSink | None = None) -> Result:
         plan = self.plan_pitch(request)
-        draft = self.writer.write(plan)
+        draft = self.writer.write(plan, on_text)
         features = []
         for pick in plan.features:
             refs = sorted({n for e in pick.facts for n in _refs_for(draft.citations, e)})
@@ -157,9 +186,9 @@ class Pitchcraft:
         phrasing = load_upsell_phrasing(self.settings.prompts_dir)
         return UpsellPlanner(self.kb, self.planner, phrasing)
 
-    def upsell(self, account: Account) -> Result:
+    def upsell(self, account: Account, on_text: TextSink | None = None) -> Result:
         plan = self.upsells.plan(account)
-        draft = self.writer.write(plan)
+        draft = self.writer.write(plan, on_text)
         opportunities = [
             {
                 "name": f"{o.feature.name} ({o.feature.module})",
@@ -191,10 +220,10 @@ class Pitchcraft:
             result.warnings.append(f"pushy wording: {', '.join(pushy)}")
         return result
 
-    def objection(self, request: ObjectionRequest) -> Result:
+    def objection(self, request: ObjectionRequest, on_text: TextSink | None = None) -> Result:
         resolution = self.resolver.resolve(request.persona) if request.persona else None
         plan = self.objections.plan(request, resolution)
-        draft = self.writer.write(plan)
+        draft = self.writer.write(plan, on_text)
         extra = {
             "objection": request.text,
             "persona": resolution.to_json() if resolution else None,
@@ -221,6 +250,4 @@ class Pitchcraft:
 
 
 def _refs_for(citations: Citations, evidence: Any) -> list[int]:
-    return [
-        c.n for c in citations.items if c.chunk_id == evidence.chunk.id and c.quote == evidence.text
-    ]
+    return [c.n for c in citations.items if c.chunk_id == evidence.chunk.id]

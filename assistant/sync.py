@@ -19,9 +19,11 @@ from filelock import FileLock, Timeout
 
 from .chunking import PIPELINE_VERSION, Chunker
 from .errors import IngestError, LockedError
+from .evidence import looks_like_injection
 from .kb import KnowledgeBase
 from .loaders import discover, load_file
 from .records import Chunk, Document
+from .text import sentences
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -126,6 +128,17 @@ def ingest(
                 chunks = chunker.chunk(doc)
                 if not chunks:
                     raise IngestError(source, "no indexable text")
+                suspicious = next((s for s in sentences(doc.text) if looks_like_injection(s)), "")
+                if suspicious:
+                    report.warnings.append(
+                        {
+                            "path": source,
+                            "warning": (
+                                "text addressed to an AI model (possible prompt injection), never used "
+                                f"as evidence: {suspicious[:100]!r}"
+                            ),
+                        }
+                    )
                 old_ids = manifest.chunk_ids(source) if old else []
                 pending.append(_Pending(doc, path, chunks, old_ids, old is None))
             except IngestError as exc:

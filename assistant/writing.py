@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .drafting import Draft, bullets, cited, joined, lead_in
+from .ask import AskPlan, compose_answer
+from .drafting import Draft, TextSink, bullets, cited, joined, lead_in
 from .objection import ObjectionPlan, compose_objection
 from .planner import PitchPlan
 from .results import Citations, Section
@@ -21,7 +22,9 @@ class OfflineWriter:
 
     name = "offline"
 
-    def write(self, plan: Any) -> Draft:
+    def write(self, plan: Any, on_text: TextSink | None = None) -> Draft:
+        if isinstance(plan, AskPlan):
+            return compose_answer(plan, self.name)
         if isinstance(plan, PitchPlan):
             return self._pitch(plan)
         if isinstance(plan, ObjectionPlan):
