@@ -134,7 +134,8 @@ def ingest(
                         {
                             "path": source,
                             "warning": (
-                                "text addressed to an AI model (possible prompt injection), never used "
+                                "text addressed to an AI model (possible prompt injection), "
+                                "never used "
                                 f"as evidence: {suspicious[:100]!r}"
                             ),
                         }
