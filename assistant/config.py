@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         365, ge=1, description="Other documents older than this are stale."
     )
     lock_timeout: float = Field(30.0, ge=0, description="Seconds to wait for another ingest.")
+    upload_max_mb: float = Field(
+        25.0, gt=0, description="Largest file the app accepts per upload, in megabytes."
+    )
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Persona and prompt files.")
     llm: Literal["auto", "offline", "openai"] = Field(
         "auto", description="auto: the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set."

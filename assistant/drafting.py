@@ -38,7 +38,7 @@ def cited(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int
     for e in evidence:
         n = citations.cite(e.chunk, e.text)
         numbers.append(n)
-        parts.append(with_citation(strip_label(e.text), n))
+        parts.append(with_citation(e.text, n))
     return " ".join(parts), numbers
 
 
@@ -54,8 +54,10 @@ def joined(lead: str, evidence: Evidence, citations: Citations) -> tuple[str, in
 def lead_in(template_output: str) -> str:
     """A persona lead-in that introduces the next cited sentence rather than standing alone."""
     text = template_output.strip()
+    text = text[:1].upper() + text[1:]
     if text.endswith((".", "!")):
-        text = text[:-1] + ":"
+        # A lead that already has a colon ("On X: Feature.") continues with a dash.
+        text = text[:-1] + (" —" if ":" in text[:-1] else ":")
     return text
 
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from .lexical import tokenize
 from .records import Chunk
-from .text import normalize, sentences
+from .text import normalize, sentences, strip_label
 
 # Sentences that tell a rep what to do are coaching, not something to say to a customer.
 _IMPERATIVE = frozenset(
     """lead ask exploit position use avoid don't do never bring offer show push plant frame
     say mention tell check confirm involve escalate send share book qualify probe follow open
-    close anchor steer remind start keep get make let focus pair loop""".split()
+    close anchor steer remind start keep get make let focus pair loop find demonstrate walk
+    map prepare emphasise emphasize highlight stress run treat respect expect""".split()
 )
 _REP_TALK_RE = re.compile(
     r"\b(reps?|the rep|prospects?|deal desk|battlecard|landmine|AE|AEs|positioning)\b"
@@ -52,7 +53,8 @@ def looks_like_injection(sentence: str) -> bool:
 
 def is_customer_sayable(sentence: str) -> bool:
     """A factual statement, not an instruction to the rep and not a question."""
-    first = re.sub(r"^[^\w]+", "", sentence).split(" ", 1)[0].lower().strip(",.:;")
+    body = strip_label(sentence)
+    first = re.sub(r"^[^\w]+", "", body).split(" ", 1)[0].lower().strip(",.:;")
     if first in _IMPERATIVE or sentence.rstrip().endswith("?"):
         return False
     return not _REP_TALK_RE.search(sentence)

@@ -173,6 +173,9 @@ _TAG_RE = re.compile(
 _IMAGE_RE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK_RE = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
 _REFLINK_RE = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_LEAD_LABEL_RE = re.compile(
+    r"^(\s*(?:[-*+]\s+|\d{1,2}[.)]\s+)?)(?:\*\*|__)([^*_]{1,80}?)[.:](?:\*\*|__)\s*"
+)
 _BOLD_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _EM_RE = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _EM_US_RE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])")
@@ -201,6 +204,9 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def _inline(line: str) -> str:
+    line = _LEAD_LABEL_RE.sub(
+        r"\1\2: ", line
+    )  # "- **Retention.** 90 days" → "- Retention: 90 days"
     line = _IMAGE_RE.sub("", line)
     line = _LINK_RE.sub(r"\1", line)
     line = _REFLINK_RE.sub(r"\1", line)

@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .evidence import Evidence, chunk_sentences, is_customer_sayable
 from .grounding import Grounder
 from .kb import KnowledgeBase
-from .personas import Persona, Resolution
+from .personas import Lexicon, Persona, Resolution
 from .planner import InvolveNote, Planner
 from .records import Chunk
 from .results import Citations, Section
@@ -99,14 +99,31 @@ def _objection_of(chunk: Chunk) -> str | None:
     return None
 
 
+def objection_pairs(kb: KnowledgeBase) -> list[tuple[str, list[Chunk]]]:
+    """Every (objection, response chunks) pair: ``## Objections`` / ``### "..."`` sections of
+    battlecards, comparison pages and internal guides, in document order."""
+    pairs: dict[tuple[str, str], list[Chunk]] = {}
+    for c in kb.manifest.chunks_of_type(*EVIDENCE_TYPES, "internal"):
+        objection = _objection_of(c)
+        if objection:
+            pairs.setdefault((c.source, objection), []).append(c)
+    return [(obj, chunks) for (_, obj), chunks in pairs.items()]
+
+
 class ObjectionHandler:
     def __init__(
-        self, kb: KnowledgeBase, planner: Planner, grounder: Grounder, phrasing: ObjectionPhrasing
+        self,
+        kb: KnowledgeBase,
+        planner: Planner,
+        grounder: Grounder,
+        phrasing: ObjectionPhrasing,
+        lexicon: Lexicon | None = None,
     ) -> None:
         self.kb = kb
         self.planner = planner
         self.grounder = grounder
         self.phrasing = phrasing
+        self.lexicon = lexicon
         self._gen = -1
         self._pairs: list[tuple[str, list[Chunk]]] = []
         self._vectors: np.ndarray | None = None
@@ -114,12 +131,7 @@ class ObjectionHandler:
     def _library(self) -> list[tuple[str, list[Chunk]]]:
         """Every (objection, response chunks) pair in the KB; embedded once per KB version."""
         if self._gen != self.kb.manifest.generation:
-            pairs: dict[tuple[str, str], list[Chunk]] = {}
-            for c in self.kb.manifest.chunks_of_type(*EVIDENCE_TYPES, "internal"):
-                objection = _objection_of(c)
-                if objection:
-                    pairs.setdefault((c.source, objection), []).append(c)
-            self._pairs = [(obj, chunks) for (_, obj), chunks in pairs.items()]
+            self._pairs = objection_pairs(self.kb)
             texts = [obj for obj, _ in self._pairs]
             self._vectors = self.kb.embedder.embed(texts) if texts else None
             self._gen = self.kb.manifest.generation
@@ -166,6 +178,8 @@ class ObjectionHandler:
                 acknowledge = [response.pop(0)]
             if response and response[-1].text.rstrip().endswith("?"):
                 question = [response.pop()]
+                if not self._fits(persona, question[0].text):
+                    question = []  # the persona's own question-back phrasing instead
             for e in response:
                 if not is_customer_sayable(e.text) or _avoid(persona, e.text):
                     continue
@@ -231,6 +245,18 @@ class ObjectionHandler:
             if not repeats and s.sentence not in {e.text for e in out}:
                 out.append(Evidence(s.sentence, s.chunk))
         return out[:2]
+
+    def _fits(self, persona: Persona | None, text: str) -> bool:
+        """Whether a sentence suits the persona: none of its avoided words, and not far more
+        technical than it wants (a CMO is not asked about engineering hours)."""
+        if persona is None:
+            return True
+        if _avoid(persona, text):
+            return False
+        if self.lexicon is None:
+            return True
+        tech, biz = self.lexicon.counts(text)
+        return not (tech > biz and persona.technical_share < 0.3)
 
 
 def _avoid(persona: Persona | None, text: str) -> bool:

@@ -20,14 +20,14 @@ from .kb import KnowledgeBase
 from .lexical import tokenize
 from .personas import Persona, Resolution, find_terms
 from .records import Chunk
-from .text import normalize, strip_label
+from .text import normalize
 
 COMPETITIVE_TYPES = ("battlecard", "comparison")
 STRONG_SECTIONS = ("weak spots", "how we win", "where we win", "why we win")
 CUSTOMER_ANGLE_SECTIONS = ("positioning", "how we win", "weak spots", "where they are weak")
 PROOF_KIND_WEIGHT = (1.0, 0.8, 0.6, 0.45, 0.35, 0.25)  # by position in persona.proof
 MIN_PERSONA_FIT = 0.25
-MIN_THEME_GAIN = 0.25
+MIN_THEME_GAIN = 0.4  # at least two of a priority's keywords
 
 
 @dataclass
@@ -116,6 +116,12 @@ class Planner:
             if d.meta.competitor and m:
                 names[m.group(1)] = names.get(m.group(1), 0) + 1
         return max(sorted(names), key=names.get) if names else "our platform"
+
+    def competitor_names(self) -> list[str]:
+        """Every competitor the knowledge base has a battlecard or comparison page for."""
+        return sorted(
+            {d.meta.competitor for d in self.kb.manifest.documents() if d.meta.competitor}
+        )
 
     def resolve_competitor(self, name: str | None) -> str | None:
         """The KB's spelling of ``name`` if any document is about it, else None."""
@@ -301,6 +307,7 @@ class Planner:
         pool = self.kb.manifest.chunks_of_type("case_study", "security")
         names = [p.feature.name for p in picks] + [p.feature.module for p in picks]
         keywords = [kw for p in persona.priorities for kw in p.keywords]
+        rivals = self.competitor_names()
         account_tokens = set(tokenize(account))
         kinds = list(persona.proof)
 
@@ -322,8 +329,8 @@ class Planner:
                 kind = "roi" if re.search(r"[$%]|cost|sav|revenue", e.text, re.I) else "case_study"
             else:
                 continue
-            if persona.avoided_terms(e.text):
-                continue
+            if persona.avoided_terms(e.text) or find_terms(rivals, e.text):
+                continue  # competitor claims come only from battlecards and comparison pages
             relevance = 0.4 * len(find_terms(names, e.chunk.text + " " + e.chunk.meta.title))
             relevance += 0.1 * sum(1 for t in tokenize(e.chunk.text) if t in account_tokens)
             relevance += 0.3 * (persona.id in e.chunk.meta.personas)
@@ -395,7 +402,9 @@ class Planner:
         ]
         focus = [f for f in persona.discovery_focus if f]
         mine = [c for c in chunks if find_terms(focus, c.heading)]
-        questions = chunk_sentences(mine or chunks, lambda s: s.rstrip().endswith("?"), min_words=4)
+        questions = chunk_sentences(
+            mine or chunks, lambda s: s.rstrip().rstrip("\"'”’").endswith("?"), min_words=4
+        )
         account_tokens = set(tokenize(account))
         questions.sort(key=lambda e: -sum(1 for t in tokenize(e.text) if t in account_tokens))
         return questions[:k]
@@ -403,12 +412,12 @@ class Planner:
     def next_step(self) -> list[Evidence]:
         """A customer-safe fact that makes the next step concrete (a trial, proof of value)."""
         pool = [c for c in self.kb.manifest.chunks_of_type("pricing", "product") if not c.internal]
-        offers = ("proof of value", "proof of concept", "pilot", "free trial", "trial")
+        offers = ("proof of value", "proof of concept", "pilot", "free trial", "trial", "free tier")
         pattern = re.compile(rf"\b({'|'.join(offers)})\b", re.I)
         found = chunk_sentences(pool, lambda s: bool(pattern.search(s)) and is_customer_sayable(s))
 
         def rank(e: Evidence) -> tuple[int, bool, int]:
-            offer = pattern.search(strip_label(e.text))
+            offer = pattern.search(e.text)
             kind = offers.index(offer.group(1).lower()) if offer else len(offers)
             return (kind, e.chunk.meta.doc_type != "pricing", len(e.text))
 
@@ -466,8 +475,11 @@ class Planner:
                 f"to a {persona.title} without their avoid-list vocabulary"
             )
         proof = self.proof(persona, picks, request.account)
+        competitive = self.competitive(persona, competitor, picks) if competitor else []
+        # The opener leads with one cited fact: a customer result, else the competitive
+        # angle's first point (it then is not repeated).
         stories = [e for e in proof if e.chunk.meta.doc_type == "case_study"]
-        hook = stories[:1]
+        hook = stories[:1] or competitive[:1]
         return PitchPlan(
             request=request,
             resolution=resolution,
@@ -475,7 +487,7 @@ class Planner:
             features=picks,
             hook=hook,
             proof=[e for e in proof if e not in hook][:2],
-            competitive=self.competitive(persona, competitor, picks) if competitor else [],
+            competitive=[e for e in competitive if e not in hook],
             objections=self.objections(persona, competitor, request.account),
             discovery=self.discovery(persona, request.account),
             next_step=self.next_step(),

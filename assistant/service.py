@@ -105,7 +105,7 @@ class Pitchcraft:
     @cached_property
     def objections(self) -> ObjectionHandler:
         phrasing = load_objection_phrasing(self.settings.prompts_dir)
-        return ObjectionHandler(self.kb, self.planner, self.grounder, phrasing)
+        return ObjectionHandler(self.kb, self.planner, self.grounder, phrasing, self.lexicon)
 
     # -- shared -------------------------------------------------------------------------------
     def _finish(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -22,6 +22,7 @@ from .errors import IngestError, LockedError
 from .evidence import looks_like_injection
 from .kb import KnowledgeBase
 from .loaders import discover, load_file
+from .manifest import DocRecord
 from .records import Chunk, Document
 from .text import sentences
 
@@ -91,6 +92,53 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the knowledge base in line with ``paths``; see the module docstring."""
+    return _run(kb, lambda: discover(paths), prune, rebuild, progress)
+
+
+def ingest_files(
+    kb: KnowledgeBase,
+    files: Sequence[tuple[Path, PurePosixPath]],
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest exactly ``files``, each ``(path, source)``: the source name is given, not derived
+    from a folder (uploads keep their ``uploads/...`` name; a rebuild keeps every name)."""
+    return _run(kb, lambda: list(files), False, rebuild, progress)
+
+
+def remove_document(kb: KnowledgeBase, source: str) -> DocRecord | None:
+    """Delete one document: its vectors, its manifest rows and its place in the derived indexes,
+    under the ingest lock. Returns what was removed (None if ``source`` is unknown). The
+    document's file is left alone."""
+    lock = _lock(kb, kb.settings.lock_timeout)
+    try:
+        record = kb.manifest.document(source)
+        if record is None:
+            return None
+        ids = kb.manifest.chunk_ids(source)
+        if ids:
+            kb.store.delete(ids)
+        kb.manifest.remove_document(source)
+        kb.rebuild_derived()
+        return record
+    finally:
+        lock.release()
+
+
+def reingest_all(kb: KnowledgeBase, progress: Progress | None = None) -> IngestReport:
+    """Start the store over and re-read every indexed document from its file, keeping each
+    document's source name. Documents whose files are gone are reported as failed."""
+    files = [(Path(d.path), PurePosixPath(d.source)) for d in kb.manifest.documents()]
+    return ingest_files(kb, files, rebuild=True, progress=progress)
+
+
+def _run(
+    kb: KnowledgeBase,
+    find: Callable[[], list[tuple[Path, PurePosixPath]]],
+    prune: bool,
+    rebuild: bool,
+    progress: Progress | None,
+) -> IngestReport:
     start = time.perf_counter()
     report = IngestReport()
     tick = progress or (lambda stage, done, total: None)
@@ -103,7 +151,7 @@ def ingest(
         _ = kb.store
         manifest = kb.manifest
         by_path = {d.path: d.source for d in manifest.documents()}
-        found = discover(paths)
+        found = find()
 
         # 1. Load and chunk what changed; skip what did not (no model load needed).
         pending: list[_Pending] = []

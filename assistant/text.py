@@ -55,7 +55,7 @@ def sentences(text: str) -> list[str]:
 
 
 def _split(text: str) -> list[str]:
-    """Split on sentence ends; a short label (``Retention.``) stays with what it labels."""
+    """Split on sentence ends, never inside an unfinished quotation."""
     protected = text
     for i, abbr in enumerate(_ABBREV):
         protected = protected.replace(abbr, f"\x00{i}\x00")
@@ -66,8 +66,7 @@ def _split(text: str) -> list[str]:
             part = part.replace(f"\x00{i}\x00", abbr)
         part = f"{carry} {part.strip()}".strip() if carry else part.strip()
         carry = ""
-        short_label = len(part.split()) <= 3 and part.endswith(".") and not restored
-        if short_label or _open_quote(part):
+        if _open_quote(part):
             carry = part
         elif part:
             restored.append(part)
@@ -76,12 +75,16 @@ def _split(text: str) -> list[str]:
     return restored
 
 
-_LABEL_RE = re.compile(r"^[^.!?]{1,30}\.\s+(?=[A-Z0-9\"“])")
+_LABEL_RE = re.compile(r"^[^:.!?]{1,40}:\s+(?=\S)")
 
 
 def strip_label(sentence: str) -> str:
-    """``Retention. 90 days on Team …`` → ``90 days on Team …`` (a bullet's bold label)."""
-    return _LABEL_RE.sub("", sentence, count=1)
+    """``Retention: 90 days on Team …`` → ``90 days on Team …`` (a list item's short label,
+    written as ``**Retention.**`` in the source)."""
+    m = _LABEL_RE.match(sentence)
+    if m and len(m.group(0).split()) <= 5:
+        return sentence[m.end() :]
+    return sentence
 
 
 def _open_quote(text: str) -> bool:
@@ -102,6 +105,11 @@ def with_citation(sentence: str, n: int) -> str:
 def numbers(text: str) -> list[str]:
     """Numbers as written (``$48,000``, ``99.95%``, ``15k``), for grounding checks."""
     return [m.group(0).strip() for m in _NUMBER_RE.finditer(text)]
+
+
+def number_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, token)`` of every number in ``text``, as ``numbers`` finds them."""
+    return [(m.start(), m.end(), m.group(0)) for m in _NUMBER_RE.finditer(text)]
 
 
 def number_key(token: str) -> str:

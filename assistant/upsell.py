@@ -75,19 +75,38 @@ class Account(_Strict):
         return "\n".join(parts)
 
 
+class _TextDates(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so pydantic reports a bad one by field name."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_account(path: Path) -> Account:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read account file ({exc.strerror})") from None
+    return parse_account(text, str(path))
+
+
+def parse_account(text: str, name: str = "account file") -> Account:
+    """An account from YAML text (an uploaded file); ``ConfigError`` naming ``name`` if bad."""
+    try:
+        data = yaml.load(text, Loader=_TextDates)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise ConfigError(f"{name}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{name}: an account file is a YAML mapping (account: ..., goals: ...)")
     try:
         return Account.model_validate(data or {})
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"]) or "(file)"
-        raise ConfigError(f"{path}: {where}: {err['msg']}") from None
+        raise ConfigError(f"{name}: {where}: {err['msg']}") from None
 
 
 class UpsellPhrasing(_Strict):
@@ -255,21 +274,35 @@ class UpsellPlanner:
         evidence = [e for e in ranked[:2] if overlap(e.text, q, self.kb.lexical.idf) > 0.2]
         return Timing(status, days, guidance, evidence)
 
-    def proof(self, opportunities: list[Opportunity]) -> list[Evidence]:
+    def proof(self, account: Account, opportunities: list[Opportunity]) -> list[Evidence]:
+        """A customer result per opportunity, same industry first; never a competitor claim."""
         pool = [c for c in self.kb.manifest.chunks_of_type("case_study") if not c.internal]
+        rivals = self.planner.competitor_names()
+        industry = normalize(account.industry)
+        results = [
+            e
+            for e in chunk_sentences(pool, is_customer_sayable)
+            if "result" in e.chunk.heading.lower()
+            and re.search(r"\d", e.text)
+            and not find_terms(rivals, e.text)
+        ]
+        results.sort(
+            key=lambda e: (
+                not (industry and industry in normalize(e.chunk.meta.extra.get("industry", "")))
+            )
+        )
         out: list[Evidence] = []
         for o in opportunities:
-            results = [
-                e
-                for e in chunk_sentences(pool, is_customer_sayable)
-                if "result" in e.chunk.heading.lower()
-                and re.search(r"\d", e.text)
-                and find_terms(
-                    [o.feature.module, o.feature.name], e.chunk.meta.title + " " + e.chunk.text
-                )
-                and all(x.source != e.source for x in out)
-            ]
-            out.extend(results[:1])
+            out.extend(
+                [
+                    e
+                    for e in results
+                    if find_terms(
+                        [o.feature.module, o.feature.name], e.chunk.meta.title + " " + e.chunk.text
+                    )
+                    and all(x.source != e.source for x in out)
+                ][:1]
+            )
         return out[:2]
 
     def plan(self, account: Account, today: dt.date | None = None) -> UpsellPlan:
@@ -288,7 +321,7 @@ class UpsellPlanner:
             account,
             opportunities,
             self.timing(account, today),
-            self.proof(opportunities),
+            self.proof(account, opportunities),
             self.phrasing,
             self.planner.vendor(),
             warnings,

@@ -13,7 +13,7 @@ from .manifest import Manifest
 from .personas import Lexicon, Persona, find_terms
 from .results import Citation, Section
 from .status import is_stale
-from .text import normalize, number_key, numbers, sentences, strip_label
+from .text import normalize, number_key, numbers, sentences
 
 CITE_RE = re.compile(r"\[(\d+)\]")
 COMPETITIVE_TYPES = ("battlecard", "comparison")
@@ -145,7 +145,7 @@ def verify(
 def _supported(claim: str, cited_text: str, quotes: Sequence[str]) -> bool:
     """The claim quotes what it cites verbatim, or enough of its content words occur there."""
     flat = normalize(claim)
-    if any(normalize(strip_label(q)).rstrip(".!?") in flat for q in quotes):
+    if any(normalize(q).rstrip(".!?") in flat for q in quotes):
         return True
     if flat.rstrip(".") in normalize(cited_text):
         return True

@@ -41,7 +41,7 @@ class OfflineWriter:
         vendor = plan.vendor
         values = {
             "vendor": vendor,
-            "company": req.company or "your team",
+            "company": req.company or "your company",
             "context": _short_context(req.account) or "your priorities",
             "competitor": plan.competitor or "your current options",
             "persona_title": persona.title,

@@ -23,6 +23,7 @@ from assistant.cli import main
 from assistant.personas import load_personas
 from assistant.planner import PitchRequest
 from assistant.service import Pitchcraft, Result
+from assistant.text import strip_label
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -207,9 +208,7 @@ def test_matrix_covers_every_persona_and_competitor(app, knowledge_kb) -> None:
 
 
 @pytest.mark.parametrize(("persona", "competitor"), MATRIX)
-def test_pitch_has_three_features_with_reasons_and_citations(
-    pitches, persona, competitor
-) -> None:
+def test_pitch_has_three_features_with_reasons_and_citations(pitches, persona, competitor) -> None:
     data = pitches(persona, competitor).to_json()
     assert data["writer"] == "offline"
     assert data["persona"]["id"] == persona
@@ -270,7 +269,10 @@ def test_pitch_competitor_claims_cite_battlecards_only(pitches, persona, competi
 @pytest.mark.parametrize(("persona", "competitor"), MATRIX)
 def test_pitch_rep_notes_are_rep_facing(pitches, persona, competitor) -> None:
     data = pitches(persona, competitor).to_json()
-    for title in (*REP_FACING, REP_NOTES):
+    for s in data["sections"]:
+        if s["title"] in (*REP_FACING, REP_NOTES):
+            assert s["customer_facing"] is False, s["title"]
+    for title in ("Why these features", "Objections to pre-empt", REP_NOTES):
         assert section(data, title)["customer_facing"] is False, title
     notes = section(data, REP_NOTES)["text"]
     assert "Who to involve:" in notes
@@ -290,6 +292,69 @@ def test_pitch_rep_notes_are_rep_facing(pitches, persona, competitor) -> None:
         }
     else:
         assert not [s for s in data["sections"] if s["title"].startswith("Versus")]
+
+
+@pytest.mark.parametrize(
+    ("persona", "heading"),
+    [("cio", "CIO (Chief Information Officer)"), ("ciso", "CISO"), ("cmo", "CMO")],
+)
+def test_pitch_has_discovery_questions_for_the_persona(pitches, persona, heading) -> None:
+    """The discovery guide's questions for this persona, rep-facing, cited to the guide."""
+    data = pitches(persona, None).to_json()
+    titles = [s["title"] for s in data["sections"]]
+    assert "Discovery questions" in titles, titles
+    questions = section(data, "Discovery questions")
+    assert questions["customer_facing"] is False
+    lines = [ln for ln in questions["text"].splitlines() if ln.startswith("- ")]
+    assert 1 <= len(lines) <= 4
+    assert all("?" in ln and CITE_RE.search(ln) for ln in lines), lines
+    by_n = {c["n"]: c for c in data["citations"]}
+    cited = [by_n[n] for n in questions["citations"]]
+    assert {c["source"] for c in cited} == {"internal/discovery-guide.md"}
+    assert all(heading in c["section"] for c in cited), [c["section"] for c in cited]
+
+
+# Verbs that open an instruction to the rep ("Demonstrate a Workflow Studio process...", "Find
+# the Brightfold end date..."): battlecard playbook steps, never something to read to a buyer.
+REP_INSTRUCTIONS = frozenset(
+    """ask bring compare demonstrate exploit find involve lead map offer position respect show
+    use""".split()
+)
+
+
+@pytest.mark.parametrize("competitor", COMPETITORS)
+def test_customer_text_quotes_no_rep_instructions(pitches, competitor) -> None:
+    """Battlecard sentences read to the customer are claims, not coaching for the rep."""
+    found = []
+    for persona in PERSONA_IDS:
+        data = pitches(persona, competitor).to_json()
+        facing = {n for s in data["sections"] if s["customer_facing"] for n in s["citations"]}
+        for c in data["citations"]:
+            said = strip_label(c["quote"])
+            if c["n"] in facing and said.split()[0].lower() in REP_INSTRUCTIONS:
+                found.append(f"{persona}: [{c['source']} > {c['section']}] {said}")
+    assert found == [], "\n".join(dict.fromkeys(found))
+
+
+def test_customer_sentences_start_like_sentences(pitches) -> None:
+    """No customer-facing sentence starts in lower case (a template led by ``{priority}``)."""
+    found = []
+    for persona in PERSONA_IDS:
+        for competitor in (*COMPETITORS, None):
+            data = pitches(persona, competitor).to_json()
+            found += [
+                f"{persona}/{competitor}: {title}: {sent[:90]}"
+                for title, sent in customer_sentences(data)
+                if sent[:1].islower()
+            ]
+    assert found == [], "\n".join(dict.fromkeys(found))
+
+
+def test_company_name_is_used_when_given(app) -> None:
+    request = PitchRequest(persona="cio", account=ACCOUNT, company="Northbay Logistics")
+    data = app.pitch(request).to_json()
+    assert "Northbay Logistics" in section(data, "Opening")["text"]
+    assert "your team" not in section(data, "Opening")["text"]
 
 
 # -- persona tuning ---------------------------------------------------------------------------
@@ -319,14 +384,22 @@ def test_cmo_pitch_avoids_cmo_jargon(app, pitches, competitor) -> None:
 @pytest.mark.parametrize(
     ("persona", "competitor"), [("cio", "Stratavia"), ("cmo", None), ("cfo", "Brightfold")]
 )
-def test_same_request_gives_identical_json(app, knowledge_kb, persona, competitor) -> None:
+def test_same_request_gives_identical_json(app, persona, competitor) -> None:
     request = PitchRequest(persona=persona, account=ACCOUNT, competitor=competitor)
-    first = json.dumps(app.pitch(request).to_json(), sort_keys=True)
-    second = json.dumps(app.pitch(request).to_json(), sort_keys=True)
-    assert first == second
-    fresh = Pitchcraft(knowledge_kb)  # no warm caches
-    assert json.dumps(fresh.pitch(request).to_json(), sort_keys=True) == first
-    assert app.pitch(request).to_markdown("t") == fresh.pitch(request).to_markdown("t")
+    first = app.pitch(request)
+    second = app.pitch(request)
+    assert json.dumps(first.to_json(), sort_keys=True) == json.dumps(
+        second.to_json(), sort_keys=True
+    )
+    assert first.to_markdown("t") == second.to_markdown("t")
+
+
+def test_a_fresh_service_gives_the_same_pitch(pitches, knowledge_kb) -> None:
+    """No hidden state: a new service (cold planner and resolver caches) agrees."""
+    fresh = Pitchcraft(knowledge_kb)
+    request = PitchRequest(persona="cio", account=ACCOUNT, competitor="Stratavia")
+    expected = json.dumps(pitches("cio", "Stratavia").to_json(), sort_keys=True)
+    assert json.dumps(fresh.pitch(request).to_json(), sort_keys=True) == expected
 
 
 # -- persona resolution in pitches ------------------------------------------------------------
@@ -380,7 +453,9 @@ def test_unknown_competitor_warns_and_leaves_out_the_competitive_angle(app) -> N
 
 
 def test_competitor_name_is_matched_loosely(app) -> None:
-    data = app.pitch(PitchRequest(persona="cio", account=ACCOUNT, competitor="strata-via")).to_json()
+    data = app.pitch(
+        PitchRequest(persona="cio", account=ACCOUNT, competitor="strata-via")
+    ).to_json()
     assert data["competitor"] == "Stratavia"
     assert section(data, "Versus Stratavia")["citations"]
 

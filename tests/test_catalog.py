@@ -1,0 +1,226 @@
+"""The feature catalog built at ingest: spec-shaped product pages become features with
+technical and business facts; without spec-shaped pages (the PostHog docs), each product page
+is one feature."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from assistant.catalog import Feature, build_catalog, load_catalog, save_catalog
+from assistant.records import Chunk, DocMeta
+from assistant.text import normalize
+
+PRODUCT_PAGES = {
+    "products/keelstone-flow.md",
+    "products/keelstone-lens.md",
+    "products/keelstone-reach.md",
+    "products/keelstone-vault.md",
+    "products/platform-overview.md",
+}
+
+
+# -- the sample knowledge base ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def catalog(knowledge_kb) -> list[Feature]:
+    return knowledge_kb.catalog
+
+
+def test_sample_catalog_has_features_across_modules(catalog) -> None:
+    assert len(catalog) >= 10, [f.name for f in catalog]
+    modules = Counter(f.module for f in catalog)
+    assert len(modules) >= 3, modules
+    for module in ("Keelstone Flow", "Keelstone Lens", "Keelstone Reach", "Keelstone Vault"):
+        assert modules[module] >= 2, modules
+    assert len({f.key for f in catalog}) == len(catalog)  # no feature twice
+
+
+def test_every_feature_has_technical_and_business_facts(catalog) -> None:
+    for f in catalog:
+        kinds = Counter(fact.kind for fact in f.facts)
+        assert kinds["technical"] >= 1 and kinds["business"] >= 1, (f.key, kinds)
+        assert f.summary.strip(), f.key
+        data = f.to_json()
+        assert data["technical"] and data["outcomes"] and data["evidence"]
+
+
+def test_feature_evidence_exists_and_holds_the_facts(knowledge_kb, catalog) -> None:
+    for f in catalog:
+        assert f.source in PRODUCT_PAGES, (f.key, f.source)
+        chunks = {c.id: c for c in knowledge_kb.manifest.chunks(f.chunk_ids)}
+        assert set(chunks) == set(f.chunk_ids), f"{f.key}: missing chunks"
+        for fact in f.facts:
+            chunk = chunks[fact.chunk_id]
+            assert chunk.source == f.source
+            assert not chunk.internal
+            assert normalize(fact.text) in normalize(chunk.text), (f.key, fact.text)
+            path = chunk.heading.split(" > ")
+            assert path[1] == f.name, (f.key, chunk.heading)
+            tail = path[-1].lower()
+            if fact.kind == "technical":
+                assert tail == "technical detail", (f.key, chunk.heading)
+            elif fact.kind == "business":
+                assert tail == "business outcomes", (f.key, chunk.heading)
+
+
+def test_known_features_are_in_the_catalog(catalog) -> None:
+    by_name = {f.name: f for f in catalog}
+    expected = {
+        "Change Stream": "Keelstone Flow",
+        "Workflow Studio": "Keelstone Flow",
+        "Anomaly Watch": "Keelstone Lens",
+        "Journey Orchestrator": "Keelstone Reach",
+        "Immutable Audit Log": "Keelstone Vault",
+        "PII Guard": "Keelstone Vault",
+    }
+    for name, module in expected.items():
+        assert name in by_name, sorted(by_name)
+        assert by_name[name].module == module
+
+
+def test_release_notes_are_not_a_feature(knowledge_kb, catalog) -> None:
+    notes = [d for d in knowledge_kb.manifest.documents() if d.source.endswith(".txt")]
+    assert [d.source for d in notes] == ["products/release-notes-2026.txt"]
+    assert notes[0].meta.doc_type == "product"  # it *is* a product document...
+    for f in catalog:  # ...but not a feature
+        assert not f.source.endswith(".txt"), f.key
+        assert "release" not in f.module.lower() and "release" not in f.name.lower(), f.key
+    note_chunks = {c.id for c in knowledge_kb.manifest.all_chunks() if c.source == notes[0].source}
+    assert not {fact.chunk_id for f in catalog for fact in f.facts} & note_chunks
+
+
+def test_catalog_is_saved_at_ingest_and_round_trips(knowledge_kb, catalog, tmp_path) -> None:
+    assert knowledge_kb.catalog_path.is_file()
+    stored = load_catalog(knowledge_kb.catalog_path)
+    assert [(f.key, len(f.facts)) for f in stored] == [(f.key, len(f.facts)) for f in catalog]
+    path = tmp_path / "catalog.json"
+    save_catalog(catalog, path)
+    again = load_catalog(path)
+    assert [f.to_json() for f in again] == [f.to_json() for f in catalog]
+    assert [f.personas for f in again] == [f.personas for f in catalog]
+    assert load_catalog(tmp_path / "missing.json") == []
+
+
+# -- the real PostHog corpus: one feature per product page -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def posthog_catalog(posthog_kb) -> list[Feature]:
+    return posthog_kb.catalog
+
+
+def test_posthog_fallback_gives_one_feature_per_product_page(posthog_kb, posthog_catalog) -> None:
+    pages = {
+        d.source
+        for d in posthog_kb.manifest.documents()
+        if d.meta.doc_type == "product" and d.meta.audience != "internal"
+    }
+    assert len(pages) >= 4
+    sources = [f.source for f in posthog_catalog]
+    assert sorted(sources) == sorted(pages)  # exactly one feature per page
+    names = " | ".join(f.name for f in posthog_catalog)
+    for product in ("Feature Flags", "Session Replay", "Experiments", "Surveys"):
+        assert product in names, names
+
+
+def test_posthog_features_have_facts_from_their_own_page(posthog_kb, posthog_catalog) -> None:
+    for f in posthog_catalog:
+        assert f.facts and f.summary, f.key
+        chunks = {c.id: c for c in posthog_kb.manifest.chunks(f.chunk_ids)}
+        assert set(chunks) == set(f.chunk_ids)
+        for fact in f.facts:
+            assert chunks[fact.chunk_id].source == f.source
+            assert normalize(fact.text) in normalize(chunks[fact.chunk_id].text)
+        # Facts are classified by vocabulary; the kinds are the known ones.
+        assert {fact.kind for fact in f.facts} <= {"technical", "business", "summary"}
+    # Across the corpus the classifier finds both kinds.
+    kinds = {fact.kind for f in posthog_catalog for fact in f.facts}
+    assert {"technical", "business"} <= kinds
+
+
+def test_posthog_comparison_and_handbook_pages_are_not_features(posthog_catalog) -> None:
+    for f in posthog_catalog:
+        assert f.source.startswith("contents/docs/"), f.source
+        assert "/privacy/" not in f.source  # security pages are not product features
+
+
+# -- build_catalog on synthetic chunks --------------------------------------------------------
+
+
+def _chunk(
+    source: str,
+    heading: str,
+    text: str,
+    n: int,
+    product: str = "Acme Core",
+    doc_type: str = "product",
+    internal: bool = False,
+    title: str = "",
+) -> Chunk:
+    meta = DocMeta(doc_type=doc_type, product=product, title=title or product)
+    return Chunk(f"{source}#{n}", source, text, heading, n, meta, internal=internal)
+
+
+TECH = "The engine replicates every change to three zones within two seconds."
+TECH2 = "Each connector retries with exponential backoff and resumes from its cursor."
+BIZ = "Teams close the books two days sooner because numbers agree everywhere."
+BIZ2 = "Finance stops reconciling exports by hand at the end of every month."
+
+
+def _spec(source: str = "spec.md", product: str = "Acme Core") -> list[Chunk]:
+    return [
+        _chunk(source, "Acme Core > Sync", "Sync keeps every system up to date in real time.", 0),
+        _chunk(source, "Acme Core > Sync > Technical detail", f"{TECH}\n\n{TECH2}", 1),
+        _chunk(source, "Acme Core > Sync > Business outcomes", f"{BIZ}\n\n{BIZ2}", 2),
+        _chunk(source, "Acme Core > Alerts > Technical detail", TECH, 3),  # no outcomes
+    ]
+
+
+def test_structured_page_yields_features_with_both_kinds() -> None:
+    (feature,) = build_catalog(_spec())
+    assert (feature.name, feature.module, feature.source) == ("Sync", "Acme Core", "spec.md")
+    assert feature.summary == "Sync keeps every system up to date in real time."
+    assert [f.text for f in feature.facts if f.kind == "technical"] == [TECH, TECH2]
+    assert [f.text for f in feature.facts if f.kind == "business"] == [BIZ, BIZ2]
+    assert feature.chunk_ids == ["spec.md#0", "spec.md#1", "spec.md#2"]
+    # "Alerts" has technical detail only: not a feature a persona could be pitched.
+
+
+def test_unstructured_product_pages_are_skipped_when_spec_pages_exist() -> None:
+    notes = _chunk("notes.txt", "", f"{TECH} {BIZ}", 0, product="Release Notes")
+    features = build_catalog([*_spec(), notes])
+    assert [f.source for f in features] == ["spec.md"]
+
+
+def test_internal_and_non_product_chunks_are_never_features() -> None:
+    internal = [_chunk("internal.md", c.heading, c.text, c.ordinal, internal=True) for c in _spec()]
+    battle = [
+        _chunk("battle.md", c.heading, c.text, c.ordinal, doc_type="battlecard") for c in _spec()
+    ]
+    assert build_catalog(internal + battle) == []
+
+
+def test_without_spec_pages_each_product_page_is_one_feature() -> None:
+    chunks = [
+        _chunk("a.mdx", "Intro", f"{TECH} {BIZ}", 0, "Flags", title="Getting started with Flags"),
+        _chunk("a.mdx", "More", f"{TECH2}\n\nShort.", 1, "Flags", title="Flags"),
+        _chunk("b.mdx", "Costs", BIZ2, 0, "Flags", title="Cutting costs"),
+    ]
+    labels = {TECH: "technical", TECH2: "technical", BIZ: "business", BIZ2: "business"}
+    features = build_catalog(chunks, classify=lambda s: labels.get(s, "summary"))
+    assert [(f.name, f.module, f.source) for f in features] == [
+        ("Flags", "Flags", "a.mdx"),  # "Getting started with" is dropped
+        ("Flags: Cutting costs", "Flags", "b.mdx"),
+    ]
+    first = features[0]
+    assert [(f.text, f.kind) for f in first.facts] == [
+        (TECH, "technical"),
+        (BIZ, "business"),
+        (TECH2, "technical"),
+    ]  # "Short." is a fragment, not a fact
+    assert first.summary == TECH
+    # Without a classifier every fact is a summary.
+    assert {f.kind for f in build_catalog(chunks)[0].facts} == {"summary"}

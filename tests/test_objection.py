@@ -1,0 +1,235 @@
+"""Objection handling: battlecard pairs first, acknowledge → reframe/evidence → question back,
+every customer-facing claim cited, internal coaching kept rep-facing, abstain when the
+knowledge base has no answer."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_pitch import (  # the independent grounding checks
+    CITE_RE,
+    COMPETITORS,
+    competitor_claims_off_battlecards,
+    customer_sentences,
+    customer_text,
+    internal_in_customer_text,
+    quotes_not_in_chunks,
+    unsupported_numbers,
+)
+
+from assistant import kb as kb_module
+from assistant.cli import main
+from assistant.objection import ObjectionRequest, load_objection_phrasing
+from assistant.service import Pitchcraft, Result
+
+ROOT = Path(__file__).resolve().parent.parent
+PRICE = "Pipewell is way cheaper than you"
+APPLE_WATCH = "Your mobile app doesn't support Apple Watch"
+CLOUD = "We are worried about putting customer data in the cloud"
+RESPONSE_ORDER = ("Acknowledge", "Reframe", "Evidence", "Question back")
+
+
+@pytest.fixture(scope="module")
+def app(knowledge_kb) -> Pitchcraft:
+    return Pitchcraft(knowledge_kb)
+
+
+@pytest.fixture(scope="module")
+def objections(app):
+    cache: dict[tuple[str, str | None, str | None], Result] = {}
+
+    def get(text: str, persona: str | None = None, competitor: str | None = None) -> Result:
+        key = (text, persona, competitor)
+        if key not in cache:
+            cache[key] = app.objection(ObjectionRequest(text, persona, competitor))
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def templates() -> set[str]:
+    """The fixed phrasing a response may use without a citation."""
+    phrasing = load_objection_phrasing(ROOT / "prompts")
+    return {
+        getattr(step, style)
+        for step in (phrasing.acknowledge, phrasing.question_back)
+        for style in ("technical", "balanced", "business")
+    }
+
+
+def uncited_non_template(data: dict[str, Any], templates: set[str]) -> list[str]:
+    return [
+        f"{title}: {s}"
+        for title, s in customer_sentences(data)
+        if not CITE_RE.search(s) and s.strip() not in templates
+    ]
+
+
+def titles(data: dict[str, Any], customer_facing: bool = True) -> list[str]:
+    return [s["title"] for s in data["sections"] if s["customer_facing"] == customer_facing]
+
+
+# -- a battlecard objection: price against Pipewell -------------------------------------------
+
+
+def test_price_objection_matches_the_battlecard_pair(objections) -> None:
+    data = objections(PRICE, "cfo", "Pipewell").to_json()
+    assert data["objection"] == PRICE
+    assert data["competitor"] == "Pipewell"
+    assert data["persona"]["id"] == "cfo"
+    matched = data["matched"]
+    assert matched is not None
+    assert matched["source"] == "battlecards/pipewell.md"
+    assert "fraction" in matched["objection"]  # "Pipewell costs a fraction of what you..."
+    assert matched["similarity"] >= 0.55
+    assert data["abstained"] is False
+
+
+def test_price_objection_sections_run_acknowledge_to_question(objections) -> None:
+    data = objections(PRICE, "cfo", "Pipewell").to_json()
+    facing = titles(data)
+    assert facing[0] == "Acknowledge" and facing[-1] == "Question back", facing
+    assert {"Reframe", "Evidence"} & set(facing[1:-1]), facing
+    assert facing == [t for t in RESPONSE_ORDER if t in facing]  # in this order, nothing else
+    # ``response`` is exactly the customer-facing part.
+    assert [r["title"] for r in data["response"]] == facing
+    for r in data["response"]:
+        assert set(r) >= {"title", "text", "citations"}
+    assert data["response"][-1]["text"].rstrip().endswith(("?", "?]", "]?"))
+
+
+def test_price_objection_every_claim_is_cited(knowledge_kb, objections, templates) -> None:
+    result = objections(PRICE, "cfo", "Pipewell")
+    data = result.to_json()
+    assert uncited_non_template(data, templates) == []
+    assert data["scores"]["unsupported_numbers"] == 0
+    assert unsupported_numbers(knowledge_kb, data, given=PRICE) == []
+    assert internal_in_customer_text(data) == []
+    assert quotes_not_in_chunks(knowledge_kb, data) == []
+    assert competitor_claims_off_battlecards(data, COMPETITORS) == []
+    by_n = {c["n"]: c for c in data["citations"]}
+    for r in data["response"]:
+        for n in r["citations"]:
+            assert by_n[n]["source"] == "battlecards/pipewell.md", by_n[n]
+
+
+def test_price_objection_evidence_carries_a_figure(objections) -> None:
+    data = objections(PRICE, "cfo", "Pipewell").to_json()
+    evidence = next(r for r in data["response"] if r["title"] == "Evidence")
+    assert re.search(r"\d", CITE_RE.sub("", evidence["text"])), evidence["text"]
+    assert evidence["citations"]
+
+
+def test_price_objection_for_a_cmo_avoids_cmo_jargon(app, objections) -> None:
+    cmo = app.personas["cmo"]
+    data = objections(PRICE, "cmo", "Pipewell").to_json()
+    assert data["matched"]["source"] == "battlecards/pipewell.md"
+    text = customer_text(data)
+    assert text.strip()
+    assert cmo.avoided_terms(text) == []
+    assert data["scores"]["jargon"] == []
+
+
+@pytest.mark.parametrize("persona", ["cmo", "cio", "ciso"])
+def test_objection_response_never_uses_the_personas_avoid_list(app, objections, persona) -> None:
+    for competitor in COMPETITORS:
+        data = objections(f"{competitor} is way cheaper than you", persona, competitor).to_json()
+        assert app.personas[persona].avoided_terms(customer_text(data)) == [], competitor
+
+
+# -- no answer in the knowledge base ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", [None, "cio", "cmo"])
+def test_unanswerable_objection_abstains(objections, persona) -> None:
+    result = objections(APPLE_WATCH, persona)
+    data = result.to_json()
+    assert data["abstained"] is True
+    assert data["matched"] is None
+    assert data["response"] == []
+    assert titles(data) == []  # no customer-facing claims at all
+    assert customer_sentences(data) == []
+    assert any("no answer" in w for w in data["warnings"]), data["warnings"]
+    assert "No grounded answer" in titles(data, customer_facing=False)
+    assert "Apple Watch" not in "\n".join(c["quote"] for c in data["citations"])
+
+
+# -- a general objection: customer data in the cloud (CISO) ----------------------------------
+
+
+def test_cloud_objection_uses_customer_safe_evidence_only(knowledge_kb, objections) -> None:
+    data = objections(CLOUD, "ciso").to_json()
+    assert data["abstained"] is False
+    assert data["persona"]["id"] == "ciso"
+    assert internal_in_customer_text(data) == []
+    assert data["scores"]["internal_in_customer_text"] == 0
+    by_n = {c["n"]: c for c in data["citations"]}
+    facing = [by_n[n] for r in data["response"] for n in r["citations"]]
+    assert facing, data["response"]
+    assert {c["audience"] for c in facing} == {"customer-safe"}
+    assert {c["doc_type"] for c in facing} <= {"security", "product", "pricing", "case_study"}
+    assert unsupported_numbers(knowledge_kb, data, given=CLOUD) == []
+    assert quotes_not_in_chunks(knowledge_kb, data) == []
+
+
+def test_cloud_objection_keeps_internal_coaching_rep_facing(objections, templates) -> None:
+    data = objections(CLOUD, "ciso").to_json()
+    coaching = next(s for s in data["sections"] if s["title"] == "Coaching (internal)")
+    assert coaching["customer_facing"] is False
+    by_n = {c["n"]: c for c in data["citations"]}
+    sources = {by_n[n]["source"] for n in coaching["citations"]}
+    assert sources == {"internal/objection-handling-principles.md"}
+    assert uncited_non_template(data, templates) == []
+    assert titles(data)[0] == "Acknowledge" and titles(data)[-1] == "Question back"
+    # The CISO's objection brings in the Trust team, rep-facing.
+    involve = next(s for s in data["sections"] if s["title"] == "Who to involve")
+    assert involve["customer_facing"] is False
+    assert "Trust team" in involve["text"]
+
+
+# -- competitors, determinism -----------------------------------------------------------------
+
+
+def test_unknown_competitor_in_objection_warns(objections) -> None:
+    data = objections("Acme Corp is way cheaper than you", "cfo", "Acme Corp").to_json()
+    assert data["competitor"] is None
+    assert any("Acme Corp" in w for w in data["warnings"]), data["warnings"]
+    assert internal_in_customer_text(data) == []
+
+
+def test_same_objection_twice_gives_identical_json(app, knowledge_kb) -> None:
+    request = ObjectionRequest(PRICE, "cfo", "Pipewell")
+    first = json.dumps(app.objection(request).to_json(), sort_keys=True)
+    assert json.dumps(app.objection(request).to_json(), sort_keys=True) == first
+    fresh = Pitchcraft(knowledge_kb)
+    assert json.dumps(fresh.objection(request).to_json(), sort_keys=True) == first
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_cli_objection_json(knowledge_kb, monkeypatch, embedder, capsys) -> None:
+    monkeypatch.setattr(kb_module, "make_embedder", lambda *a, **k: embedder, raising=False)
+    args = ["--kb", str(knowledge_kb.root), "objection", PRICE, "--persona", "CFO"]
+    code = main([*args, "--competitor", "Pipewell", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"objection", "response", "citations", "warnings"} <= set(data)
+    assert data["objection"] == PRICE
+    assert data["response"] and data["writer"] == "offline"
+    for r in data["response"]:
+        assert {"title", "text", "citations"} <= set(r)
+    assert {"n", "source", "section", "quote"} <= set(data["citations"][0])
+    assert data["matched"]["source"] == "battlecards/pipewell.md"
+
+    code = main(["--kb", str(knowledge_kb.root), "objection", APPLE_WATCH])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.startswith(f"# Objection: {APPLE_WATCH}")
+    assert "## No grounded answer" in out and "## Warnings" in out
