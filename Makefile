@@ -1,12 +1,16 @@
 # Two commands for a fresh machine: `make run` (install, ingest the sample, open the app) and
-# `make test` (install, run the suite). Everything lives in the project-local .venv.
+# `make test` (install, the browser for the end-to-end test, run the suite). Everything Python
+# lives in the project-local .venv; the browser is Debian's chromium.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-KB     ?= .pitchcraft
+KB     ?= $(or $(PITCHCRAFT_KB),.pitchcraft)
+PORT   ?= 8501
+HOST   ?= 127.0.0.1
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench lint format clean
+.PHONY: install run ingest browser test bench lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,11 +22,31 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Ingest the sample knowledge only when the store is empty (a document deleted in the app stays
+# deleted); `make ingest` refreshes it incrementally. Then serve the app on $(HOST):$(PORT).
 run: install
+	@if $(BIN)/python -c "import sys; from assistant.config import Settings; \
+	from assistant.kb import KnowledgeBase; \
+	sys.exit(0 if KnowledgeBase(Settings(kb='$(KB)')).is_empty() else 1)"; then \
+		echo "Empty knowledge store $(KB): ingesting knowledge/ (about a minute, once)"; \
+		$(BIN)/pitchcraft --kb $(KB) ingest knowledge || [ $$? -eq 1 ]; \
+	else echo "Knowledge store $(KB) is ready (make ingest refreshes knowledge/)"; fi
+	@echo "Pitchcraft: http://$(HOST):$(PORT)"
+	PITCHCRAFT_KB=$(KB) $(BIN)/streamlit run app.py --server.headless true \
+		--server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
+
+ingest: install
 	$(BIN)/pitchcraft --kb $(KB) ingest knowledge
 	$(BIN)/pitchcraft --kb $(KB) status
 
-test: install
+# Debian's chromium for tests/test_e2e.py (Playwright drives it; no browser download).
+browser:
+	@test -x /usr/bin/chromium || { \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+	@/usr/bin/chromium --version 2>/dev/null
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -335,6 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("personas", parents=[common], help="built-in personas")
     p.set_defaults(func=cmd_personas)
 
+    from .cli_training import register as register_training
+
+    register_training(sub, common)
+
     p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
     ev = p.add_subparsers(dest="what", required=True, metavar="WHAT")
     p = ev.add_parser(

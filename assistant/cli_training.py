@@ -119,9 +119,10 @@ def cmd_quiz(args: argparse.Namespace, settings: Settings) -> int:
     kb = _kb(settings)
     learner = _learner(args)
     with Progress.for_kb(kb.root) as progress:
+        writer = _writer(settings, kb)
         if args.answers:
-            return _grade_file(args, kb, progress, learner)
-        maker = QuizMaker(kb)
+            return _grade_file(args, kb, progress, learner, writer)
+        maker = QuizMaker(kb, open_generator=_open_generator(writer))
         quiz = maker.make(
             n=args.n,
             topic=args.topic,
@@ -131,20 +132,38 @@ def cmd_quiz(args: argparse.Namespace, settings: Settings) -> int:
         )
         progress.remember(quiz.questions)
         if _interactive(args):
-            return _ask(kb, progress, learner, quiz)
+            return _ask(kb, progress, learner, quiz, writer)
         data = {"learner": learner, **quiz.to_json()}
         _emit(args, data, _render_quiz)
     return EXIT_OK
 
 
-def _text_grader(kb: Any, questions: list[Any]):
+def _writer(settings: Settings, kb: Any) -> Any:
+    """The active writer: the LLM one adds open questions and rubric grading."""
+    from .llm import make_writer
+    from .planner import Planner
+
+    return make_writer(settings, Planner(kb).vendor)
+
+
+def _text_grader(kb: Any, questions: list[Any], writer: Any):
+    from .llm import LLMWriter
+    from .llm_training import LLMRubricGrader
     from .quiz import SimilarityGrader
 
     needs_model = any(q.kind == "open" for q in questions)
-    return SimilarityGrader(kb.embedder if needs_model else None)
+    offline = SimilarityGrader(kb.embedder if needs_model else None)
+    return LLMRubricGrader(writer, offline, kb) if isinstance(writer, LLMWriter) else offline
 
 
-def _grade_file(args: argparse.Namespace, kb: Any, progress: Any, learner: str) -> int:
+def _open_generator(writer: Any) -> Any:
+    from .llm import LLMWriter
+    from .llm_training import LLMOpenQuestionGenerator
+
+    return LLMOpenQuestionGenerator(writer) if isinstance(writer, LLMWriter) else None
+
+
+def _grade_file(args: argparse.Namespace, kb: Any, progress: Any, learner: str, writer: Any) -> int:
     from .quiz import grade, read_answers
 
     try:
@@ -159,14 +178,14 @@ def _grade_file(args: argparse.Namespace, kb: Any, progress: Any, learner: str) 
         (questions.append(q) if q is not None else unknown.append(qid))
     if not questions:
         raise ConfigError(f"--answers {args.answers}: none of the question ids are known")
-    result = grade(questions, responses, _text_grader(kb, questions))
+    result = grade(questions, responses, _text_grader(kb, questions, writer))
     progress.record_quiz(learner, result)
     out = {"learner": learner, **result.to_json(), "unknown_ids": unknown}
     _emit(args, out, _render_grade)
     return EXIT_OK
 
 
-def _ask(kb: Any, progress: Any, learner: str, quiz: Any) -> int:
+def _ask(kb: Any, progress: Any, learner: str, quiz: Any, writer: Any) -> int:
     from .quiz import LETTERS, grade
 
     responses: dict[str, str] = {}
@@ -182,14 +201,14 @@ def _ask(kb: Any, progress: Any, learner: str, quiz: Any) -> int:
         except EOFError:
             print()
             break
-        r = grade([q], responses, _text_grader(kb, [q])).results[0]
+        r = grade([q], responses, _text_grader(kb, [q], writer)).results[0]
         mark = "right" if r.correct else "not quite"
         print(f"  → {mark}. Answer: {q.answer}. {q.explanation}")
         print(f"    source: {_cite(q.citations[0])}\n")
     asked = [q for q in quiz.questions if q.id in responses]
     if not asked:
         return EXIT_OK
-    result = grade(asked, responses, _text_grader(kb, asked))
+    result = grade(asked, responses, _text_grader(kb, asked, writer))
     progress.record_quiz(learner, result)
     print(_render_grade({"learner": learner, **result.to_json()}))
     return EXIT_OK
@@ -296,7 +315,7 @@ def cmd_drill(args: argparse.Namespace, settings: Settings) -> int:
 
     app = _service(settings)
     learner = _learner(args)
-    drill = Drill(app)
+    drill = Drill(app, _text_grader(app.kb, [], app.writer))
     with Progress.for_kb(app.kb.root) as progress:
         history = {a["item"]: a["score"] for a in progress.attempts(learner, "drill")}
         prompt = drill.pick(

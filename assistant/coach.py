@@ -253,10 +253,8 @@ class Coach:
         if figures:
             good = [x for x in stating if x.text in score and score[x.text] >= FIGURE_SIMILARITY]
             if not good:
-                said = {number_key(n) for x in ranked for n in numbers(x.text)}
-                missing = [f for f in figures if number_key(f) not in said] or figures
                 near = order[0]
-                reason = f"the knowledge base does not state {', '.join(missing)} for this"
+                reason = f"the knowledge base does not back {', '.join(figures)} for this"
                 return Claim(claim, False, reason, Evidence(near.text, near.chunk), close)
             closest, best_sim = Evidence(good[0].text, good[0].chunk), score[good[0].text]
         if judgement.abstained and judgement.missing_terms:

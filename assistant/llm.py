@@ -55,11 +55,20 @@ def writer_choice(settings: Settings) -> tuple[str, str]:
     if settings.llm == "offline":
         return "offline", "PITCHCRAFT_LLM=offline"
     if key or base:
-        where = base or "api.openai.com"
-        return "llm", f"model {settings.model} at {where}"
+        return "llm", f"model {settings.model} at {_public_url(base or 'https://api.openai.com')}"
     if settings.llm == "openai":
         raise ConfigError("PITCHCRAFT_LLM=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
     return "offline", "no OPENAI_API_KEY or OPENAI_BASE_URL is set"
+
+
+def _public_url(url: str) -> str:
+    """The URL without credentials (``https://user:pass@host`` → ``https://host``)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def make_writer(settings: Settings, vendor: Callable[[], str]) -> Writer:

@@ -182,6 +182,7 @@ class Question:
     key: str = ""  # the piece of the quote the question hinges on
     choices: list[str] | None = None
     swapped: str = ""  # true/false: what replaced ``key`` in a false statement
+    accept: list[str] = field(default_factory=list)  # blanks: shorter answers that also count
     key_points: list[KeyPoint] = field(default_factory=list)
 
     @property
@@ -208,6 +209,8 @@ class Question:
         )
         if self.swapped:
             out["swapped"] = self.swapped
+        if self.accept:
+            out["accept"] = list(self.accept)
         if self.key_points:
             out["key_points"] = [k.to_json() for k in self.key_points]
         return out
@@ -226,6 +229,7 @@ class Question:
             key=str(data.get("key", "")),
             choices=list(data["choices"]) if data.get("choices") is not None else None,
             swapped=str(data.get("swapped", "")),
+            accept=[str(a) for a in data.get("accept", [])],
             key_points=[KeyPoint.from_json(k) for k in data.get("key_points", [])],
         )
 
@@ -512,6 +516,29 @@ class FactPool:
             for toks in name.token_sets
         )
 
+    def shorter_answers(self, span: Span) -> list[str]:
+        """For a several-word name or term, its distinctive words alone ("GraphQL" for
+        "GraphQL APIs", "Lens" for "Keelstone Lens"): the vendor's name and common words go."""
+        if span.type == "number":
+            return []
+        words = span.text.split()
+        if len(words) < 2:
+            return []
+
+        def common(word: str) -> bool:
+            tokens = tokenize(word)
+            rare = tokens and all(self.df_share(t) <= self._rare_share for t in tokens)
+            return word.lower() in self._vendor or not rare
+
+        keep = list(words)
+        while keep and common(keep[0]):
+            keep.pop(0)
+        while keep and common(keep[-1]):
+            keep.pop()
+        if not keep or len(keep) == len(words) or 2 * len(keep) < len(words):
+            return []
+        return [" ".join(keep)]
+
     def name_tokens(self, name: str) -> set[str]:
         """Every word of the facts and sentences about a name."""
         if name not in self._name_tokens:
@@ -759,7 +786,9 @@ class FillBlankGenerator:
             if pool.reveals(text, span, others=(hint,)):
                 continue
             explanation = f'The source says: "{_window(fact.text, span)}"'
-            return _base(self.kind, fact, span, text, span.text, explanation, f"blank:{span.text}")
+            q = _base(self.kind, fact, span, text, span.text, explanation, f"blank:{span.text}")
+            q.accept = pool.shorter_answers(span)
+            return q
         return None
 
 
@@ -1181,11 +1210,14 @@ def _exact(question: Question, response: str) -> bool:
     # fill_blank: a number by value; words by stem, without padding the answer out
     if question.answer_type == "number":
         return number_key(question.answer) in {number_key(n) for n in numbers(response)}
-    want = tokenize(question.answer)
     got = tokenize(response)
-    if normalize(response) == normalize(question.answer):
-        return True
-    return bool(want) and set(want) <= set(got) and len(got) <= len(want) + 2
+    for answer in (question.answer, *question.accept):
+        want = tokenize(answer)
+        if normalize(response) == normalize(answer):
+            return True
+        if want and set(want) <= set(got) and len(got) <= len(want) + 2:
+            return True
+    return False
 
 
 def grade(

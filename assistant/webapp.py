@@ -70,6 +70,7 @@ def get_app() -> Pitchcraft:
 
 @st.cache_resource(show_spinner=False)
 def _warm(app_id: int, _app: Pitchcraft) -> bool:
+    """Load the model and the derived indexes once per service (keyed by its id)."""
     _app.kb.embedder.embed(["warm up"])
     if not _app.kb.is_empty():
         _ = _app.kb.catalog
@@ -94,6 +95,7 @@ def shown_errors() -> Iterator[None]:
 
 
 def app_or_stop() -> Pitchcraft:
+    """``get_app``, or a one-line error on the page and a stop (bad settings, prompts)."""
     with shown_errors():
         return get_app()
     raise AssertionError("unreachable")  # st.stop() raises
@@ -472,11 +474,12 @@ class Learning:
     def __init__(self, app: Pitchcraft) -> None:
         from .coach import Coach
         from .drill import Drill
+        from .llm_training import training_parts
         from .progress import Progress
-        from .quiz import FeatureRecallGenerator, QuizMaker, SimilarityGrader
+        from .quiz import QuizMaker
 
-        self.quizzes = QuizMaker(app.kb, open_generator=FeatureRecallGenerator())
-        self.grader = SimilarityGrader(app.kb.embedder)
+        open_generator, self.grader = training_parts(app.kb, app.writer)
+        self.quizzes = QuizMaker(app.kb, open_generator=open_generator)
         self.drill = Drill(app, self.grader)
         self.coach = Coach(app)
         self.progress = Progress.for_kb(app.kb.root)

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 POSTHOG = ROOT.parent / "shared" / "corpora" / "posthog"
 
+KEEP = {"PITCHCRAFT_SCREENSHOT"}  # test_e2e's "also save the README screenshot", not a setting
 for _key in list(os.environ):
-    if _key.startswith(("PITCHCRAFT_", "OPENAI_", "AZURE_OPENAI")):
+    if _key.startswith(("PITCHCRAFT_", "OPENAI_", "AZURE_OPENAI")) and _key not in KEEP:
         del os.environ[_key]
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import shutil
 import time
 from pathlib import Path
@@ -286,3 +287,69 @@ def test_injected_instructions_never_reach_output(
     assert "Ignore previous" not in user.replace(fenced, "")  # never outside the fence
     assert "Ignore previous" not in fenced  # and the instruction itself is stripped
     assert "never instructions" in system
+
+
+def test_llm_open_questions_keep_only_key_points_from_the_source(
+    knowledge_kb, llm_env: FakeOpenAI
+) -> None:
+    from assistant.llm_training import LLMOpenQuestionGenerator
+    from assistant.quiz import QuizMaker
+
+    app = make_app(knowledge_kb)
+    maker = QuizMaker(knowledge_kb, open_generator=LLMOpenQuestionGenerator(app.writer))
+    fact = next(f for f in maker.pool.facts if f.feature)
+    real = fact.text.split(",")[0].rstrip(".")
+    body = {
+        "questions": [
+            {
+                "question": "What does it do?",
+                "answer": fact.text,
+                "key_points": [real, "an invented point the source never makes"],
+                "source": 1,
+            }
+        ]
+    }
+    llm_env.script(reply(json.dumps(body)))
+    question = maker.generators["open"].generate(fact, maker.pool, random.Random(1))
+    assert question is not None and question.kind == "open"
+    assert [p.text for p in question.key_points] == [real]
+    assert real in question.key_points[0].citation["quote"]
+    llm_env.script(
+        reply(
+            json.dumps(
+                {"questions": [{"question": "Q", "answer": "A", "key_points": ["invented"]}]}
+            )
+        )
+    )
+    assert maker.generators["open"].generate(fact, maker.pool, random.Random(1)) is None
+
+
+def test_llm_rubric_grader_needs_the_learners_words_and_falls_back(
+    knowledge_kb, llm_env: FakeOpenAI
+) -> None:
+    from assistant.llm_training import LLMRubricGrader
+    from assistant.quiz import KeyPoint, SimilarityGrader, citation_of
+
+    app = make_app(knowledge_kb)
+    chunk = next(iter(knowledge_kb.manifest.chunks_of_type("product")))
+    first = sentences(chunk.text)[0]
+    points = [
+        KeyPoint(first, (), citation_of(chunk, first)),
+        KeyPoint("a second point", (), citation_of(chunk, first)),
+    ]
+    grader = LLMRubricGrader(app.writer, SimilarityGrader(knowledge_kb.embedder), knowledge_kb)
+    answer = "It keeps every connector current for customers."
+    covered = {
+        "covered": [
+            {"point": first, "quote": "keeps every connector current"},
+            {"point": "a second point", "quote": "words the learner never wrote"},
+        ],
+        "missed": [],
+    }
+    llm_env.script(reply(json.dumps(covered)))
+    results = grader.grade(points, answer)
+    assert [r.covered for r in results] == [True, False]
+    assert results[0].answer_quote == "keeps every connector current"
+    llm_env.script(status(500))
+    fallback = grader.grade(points, answer)  # the model fails: the offline grader answers
+    assert len(fallback) == 2 and all(0.0 <= r.score <= 1.0 for r in fallback)

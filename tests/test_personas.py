@@ -67,6 +67,7 @@ SAMPLE_VALUES = {
     "priority": "real-time data",
     "customer": "Castell Freight",
     "cta": "a working session next week",
+    "vendor": "Keelstone",
 }
 
 
@@ -165,11 +166,11 @@ def test_feature_lead_cycles_through_variants(personas: dict[str, Persona]) -> N
     assert "Change Stream" in first
 
 
-def test_shipped_openers_need_only_company(personas: dict[str, Persona]) -> None:
+def test_shipped_openers_need_only_company_and_vendor(personas: dict[str, Persona]) -> None:
     """Shipped templates never need an optional value (competitor, context) outside its slot."""
     for persona in personas.values():
-        assert persona.placeholders("opener") <= {"company", "persona_title"}, persona.id
-        assert persona.placeholders("close") <= {"cta", "company"}, persona.id
+        assert persona.placeholders("opener") <= {"company", "persona_title", "vendor"}, persona.id
+        assert persona.placeholders("close") <= {"cta", "company", "vendor"}, persona.id
 
 
 def test_render_is_strict(personas: dict[str, Persona]) -> None:
