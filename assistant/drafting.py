@@ -61,6 +61,16 @@ def lead_in(template_output: str) -> str:
     return text
 
 
+def involve_lines(teams: list[Any], citations: Citations) -> tuple[str, list[int]]:
+    """``- Team: why [n]. How to request [m].`` for each team to involve."""
+    lines, numbers = [], []
+    for team in teams:
+        body, refs = cited(team.evidence, citations)
+        numbers += refs
+        lines.append(f"- {team.team}: {body}")
+    return "\n".join(lines), numbers
+
+
 def bullets(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int]]:
     lines, numbers = [], []
     for e in evidence:

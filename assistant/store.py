@@ -36,17 +36,21 @@ class Filters:
     min_updated_days: int | None = None  # date.toordinal(); undated documents are kept
     sources: tuple[str, ...] = ()
 
+    def membership(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(metadata key, allowed values) for every "one of these" filter that is set."""
+        fields = (
+            ("doc_type", self.doc_types),
+            ("product", self.products),
+            ("competitor", self.competitors),
+            ("source", self.sources),
+        )
+        return [(key, values) for key, values in fields if values]
+
     def matches(self, md: dict[str, Any]) -> bool:
         """The same rule in Python, for indexes that cannot filter natively."""
-        if self.doc_types and md.get("doc_type") not in self.doc_types:
-            return False
-        if self.products and md.get("product") not in self.products:
-            return False
-        if self.competitors and md.get("competitor") not in self.competitors:
+        if any(md.get(key) not in values for key, values in self.membership()):
             return False
         if self.audience and md.get("audience") != self.audience:
-            return False
-        if self.sources and md.get("source") not in self.sources:
             return False
         days = md.get("updated_days") or 0
         return not (self.min_updated_days and days and days < self.min_updated_days)
@@ -89,15 +93,9 @@ class Store(Protocol):
 def _where(filters: Filters | None) -> dict[str, Any] | None:
     if filters is None or filters.is_empty():
         return None
-    clauses: list[dict[str, Any]] = []
-    for key, values in (
-        ("doc_type", filters.doc_types),
-        ("product", filters.products),
-        ("competitor", filters.competitors),
-        ("source", filters.sources),
-    ):
-        if values:
-            clauses.append({key: {"$in": list(values)}})
+    clauses: list[dict[str, Any]] = [
+        {key: {"$in": list(values)}} for key, values in filters.membership()
+    ]
     if filters.audience:
         clauses.append({"audience": filters.audience})
     if filters.min_updated_days:

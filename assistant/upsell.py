@@ -21,6 +21,7 @@ from .kb import KnowledgeBase
 from .lexical import tokenize
 from .personas import find_terms
 from .planner import Planner
+from .prompts import load_phrasing
 from .records import Chunk
 from .results import Citations, Section
 from .text import normalize
@@ -119,11 +120,7 @@ class UpsellPhrasing(_Strict):
 
 
 def load_upsell_phrasing(prompts_dir: Path) -> UpsellPhrasing:
-    path = prompts_dir / "upsell.yaml"
-    try:
-        return UpsellPhrasing.model_validate(yaml.safe_load(path.read_text()))
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    return load_phrasing(prompts_dir / "upsell.yaml", UpsellPhrasing)
 
 
 @dataclass

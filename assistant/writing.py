@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .ask import AskPlan, compose_answer
-from .drafting import Draft, TextSink, bullets, cited, joined, lead_in
+from .drafting import Draft, TextSink, bullets, cited, involve_lines, joined, lead_in
 from .objection import ObjectionPlan, compose_objection
 from .planner import PitchPlan
 from .results import Citations, Section
@@ -112,12 +112,9 @@ class OfflineWriter:
             notes.append("Landmines to plant:\n" + body)
             refs += r
         if plan.involve:
-            lines = []
-            for team in plan.involve:
-                body, r = cited(team.evidence, c)
-                refs += r
-                lines.append(f"- {team.team}: {body}")
-            notes.append("Who to involve:\n" + "\n".join(lines))
+            body, r = involve_lines(plan.involve, c)
+            notes.append("Who to involve:\n" + body)
+            refs += r
         if notes:
             sections.append(
                 Section("Rep notes (internal)", "\n\n".join(notes), refs, customer_facing=False)
