@@ -36,9 +36,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self._store = store
         self._lexical: LexicalIndex | None = None
-        self._lexical_gen = -1
         self._catalog: list[Feature] | None = None
-        self._catalog_gen = -1
+        self._derived_gen = -1
         self._lock = threading.Lock()
 
     @property
@@ -77,7 +76,7 @@ class KnowledgeBase:
             self._store.reset()
         self.manifest.clear()
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
-        self._lexical = None
+        self._lexical = self._catalog = None
 
     # -- derived indexes ----------------------------------------------------------------------
     def _built_generation(self) -> int:
@@ -93,44 +92,44 @@ class KnowledgeBase:
 
     def rebuild_derived(self) -> None:
         """Rebuild everything derived from the manifest: the BM25 index and the catalog."""
-        generation = self.manifest.generation
-        index = LexicalIndex.build(self.manifest.all_chunks())
         from .personas import load_vocabulary
 
+        generation = self.manifest.generation
+        chunks = list(self.manifest.all_chunks())
+        index = LexicalIndex.build(chunks)
         lexicon = load_vocabulary(self.settings.prompts_dir)
-        features = build_catalog(self.manifest.all_chunks(), lexicon.classify)
+        features = build_catalog(chunks, lexicon.classify)
         save_catalog(features, self.catalog_path)
         index.save(self.lexical_dir)
         (self.lexical_dir / "generation").write_text(f"{generation}:{DERIVED_VERSION}")
         with self._lock:
-            self._lexical, self._lexical_gen = index, generation
-            self._catalog = None
+            self._lexical, self._catalog, self._derived_gen = index, features, generation
 
     @property
     def catalog_path(self) -> Path:
         return self.root / "catalog.json"
 
-    @property
-    def catalog(self) -> list[Feature]:
-        """Product features, built at ingest (rebuilt here if missing)."""
-        self.lexical  # noqa: B018 - reloads derived state when another process changed it
-        if self._catalog is None or self._catalog_gen != self._lexical_gen:
-            if not self.catalog_path.exists():
-                self.rebuild_derived()
-            self._catalog = load_catalog(self.catalog_path)
-            self._catalog_gen = self._lexical_gen
-        return self._catalog
+    def _derived(self) -> tuple[LexicalIndex, list[Feature]]:
+        """The BM25 index and the catalog as last built, reloaded when another process (an
+        ingest) changed them, rebuilt when missing or from an older format."""
+        with self._lock:
+            built = self._built_generation()
+            stale = self._lexical is None or self._catalog is None or built != self._derived_gen
+            if stale and built != -1 and self.catalog_path.exists():
+                self._lexical = LexicalIndex.load(self.lexical_dir)
+                self._catalog = load_catalog(self.catalog_path)
+                self._derived_gen = built
+            current = self._lexical is not None and self._catalog is not None and built != -1
+        if not current:
+            self.rebuild_derived()
+        assert self._lexical is not None and self._catalog is not None
+        return self._lexical, self._catalog
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, reloaded when another process (an ingest) has changed it and
-        rebuilt from the manifest if it is missing or in an older format."""
-        with self._lock:
-            built = self._built_generation()
-            if self._lexical is None or built != self._lexical_gen:
-                self._lexical = LexicalIndex.load(self.lexical_dir)
-                self._lexical_gen = built
-        if self._lexical is None or self._lexical_gen == -1:
-            self.rebuild_derived()
-        assert self._lexical is not None
-        return self._lexical
+        return self._derived()[0]
+
+    @property
+    def catalog(self) -> list[Feature]:
+        """Product features, built at ingest from product documents."""
+        return self._derived()[1]

@@ -178,16 +178,8 @@ def _run(
                     raise IngestError(source, "no indexable text")
                 suspicious = next((s for s in sentences(doc.text) if looks_like_injection(s)), "")
                 if suspicious:
-                    report.warnings.append(
-                        {
-                            "path": source,
-                            "warning": (
-                                "text addressed to an AI model (possible prompt injection), "
-                                "never used "
-                                f"as evidence: {suspicious[:100]!r}"
-                            ),
-                        }
-                    )
+                    note = f"text addressed to an AI model, never used as evidence: {suspicious!r}"
+                    report.warnings.append({"path": source, "warning": note[:180]})
                 old_ids = manifest.chunk_ids(source) if old else []
                 pending.append(_Pending(doc, path, chunks, old_ids, old is None))
             except IngestError as exc:

@@ -270,7 +270,7 @@ def test_injected_instructions_never_reach_output(
         "brittle scripts and ship integrations in days.\n"
     )
     report = ingest(hash_kb, [tmp_path / "corpus"])
-    assert any("prompt injection" in w["warning"] for w in report.warnings)
+    assert any("addressed to an AI model" in w["warning"] for w in report.warnings)
 
     offline = Pitchcraft(hash_kb).pitch(PitchRequest("cio", "legacy ERP")).to_json()
     text = json.dumps(offline)
