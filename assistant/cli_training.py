@@ -16,6 +16,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import ConfigError
+from .text import shorten
 
 EXIT_OK = 0
 
@@ -102,11 +103,6 @@ def _cite(c: dict[str, Any]) -> str:
     page = f", p. {c['page']}" if c.get("page") else ""
     section = c.get("section", "").split(" > ")[-1]
     return f"{c['source']}{page} — {section}" if section else f"{c['source']}{page}"
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # -- quiz ---------------------------------------------------------------------------------------
@@ -234,7 +230,7 @@ def _render_quiz(data: dict[str, Any]) -> str:
         cite = q["citations"][0] if q["citations"] else {}
         lines.append(f"{i}. {q['answer']} — {q['explanation']}")
         if cite:
-            lines.append(f'   [{_cite(cite)}] "{_short(cite["quote"])}"')
+            lines.append(f'   [{_cite(cite)}] "{shorten(cite["quote"])}"')
     for w in data.get("warnings", []):
         lines.append(f"warning: {w}")
     ids = ", ".join(f'"{q["id"]}": "…"' for q in data["questions"][:2])
@@ -258,10 +254,10 @@ def _render_grade(data: dict[str, Any]) -> str:
         if r["kind"] == "open":
             lines.append(f"  score {r['score']:.2f}")
         for c in r["covered"]:
-            lines.append(f'  covered: "{_short(c["source_quote"])}"')
+            lines.append(f'  covered: "{shorten(c["source_quote"])}"')
         for m in r["missed"]:
             lines.append(
-                f'  missed:  "{_short(m["source_quote"])}" (key: {_short(m["point"], 60)})'
+                f'  missed:  "{shorten(m["source_quote"])}" (key: {shorten(m["point"], 60)})'
             )
         lines.append(f"  source: {r['source']}")
     if data.get("unknown_ids"):
@@ -371,17 +367,17 @@ def _render_drill(data: dict[str, Any]) -> str:
         mark = "✓" if r["met"] else "✗"
         lines.append(f"{mark} {r['label']} ({r['weight']:.0%})")
         if r["quote"]:
-            lines.append(f'    you said: "{_short(r["quote"])}"')
+            lines.append(f'    you said: "{shorten(r["quote"])}"')
         if r["note"]:
             lines.append(f"    {r['note']}")
         if r["evidence"] and not r["met"]:
-            lines.append(f'    the source: "{_short(r["evidence"]["quote"])}"')
+            lines.append(f'    the source: "{shorten(r["evidence"]["quote"])}"')
     if data["covered"]:
         lines += ["", "Key points covered:"]
-        lines += [f'  ✓ "{_short(c["source_quote"])}"' for c in data["covered"]]
+        lines += [f'  ✓ "{shorten(c["source_quote"])}"' for c in data["covered"]]
     if data["missed"]:
         lines += ["", "Key points missed:"]
-        lines += [f'  ✗ "{_short(m["source_quote"])}" ({m["source"]})' for m in data["missed"]]
+        lines += [f'  ✗ "{shorten(m["source_quote"])}" ({m["source"]})' for m in data["missed"]]
     return "\n".join(lines)
 
 
@@ -426,15 +422,15 @@ def _render_coach(data: dict[str, Any]) -> str:
         lines.append("Priorities not addressed: " + ", ".join(data["priorities"]["missing"]))
     if data["jargon"]:
         lines += ["", "## Jargon for this persona"]
-        lines += [f'- "{j["term"]}" in: {_short(j["sentence"])}' for j in data["jargon"]]
+        lines += [f'- "{j["term"]}" in: {shorten(j["sentence"])}' for j in data["jargon"]]
     if data["unsupported_claims"]:
         lines += ["", "## Claims the knowledge base does not back"]
         for c in data["unsupported_claims"]:
-            lines.append(f"- {_short(c['sentence'])}\n  {c['reason']}")
+            lines.append(f"- {shorten(c['sentence'])}\n  {c['reason']}")
     if data["missing_differentiators"]:
         lines += ["", "## Differentiators you left out"]
         for d in data["missing_differentiators"]:
-            lines.append(f"- {_short(d['point'])} [{_cite(d['citation'])}]")
+            lines.append(f"- {shorten(d['point'])} [{_cite(d['citation'])}]")
     if data["suggestions"]:
         lines += ["", "## Suggested fixes"]
         for n, fix in enumerate(data["suggestions"], 1):

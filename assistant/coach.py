@@ -24,7 +24,7 @@ from .personas import Persona, Resolution, find_terms
 from .quiz import KeyPoint, SimilarityGrader, citation_of, key_terms
 from .records import Chunk
 from .store import Filters
-from .text import normalize, number_key, numbers, sentences, strip_label
+from .text import normalize, number_key, numbers, sentences, shorten, strip_label
 
 if TYPE_CHECKING:
     from .service import Pitchcraft
@@ -412,7 +412,7 @@ class Coach:
                 out.append(
                     Suggestion(
                         f"{words} is jargon for a {persona.title}. Instead of "
-                        f'"{_short(sentence)}", say the outcome: "{strip_label(alt.text)}"',
+                        f'"{shorten(sentence)}", say the outcome: "{strip_label(alt.text)}"',
                         [alt],
                         "jargon",
                     )
@@ -429,7 +429,7 @@ class Coach:
             claim.fix = f'Rewrite it from the source: "{strip_label(alt.text)}"'
             out.append(
                 Suggestion(
-                    f'Remove or rewrite "{_short(claim.sentence)}" ({claim.reason}). What the '
+                    f'Remove or rewrite "{shorten(claim.sentence)}" ({claim.reason}). What the '
                     f'knowledge base does say: "{strip_label(alt.text)}"',
                     [alt],
                     "claim",
@@ -494,8 +494,3 @@ def _verbatim(supports: list[Any]) -> list[_Sentence]:
         if key not in out and s.sentence in s.chunk.text and len(s.sentence.split()) >= 4:
             out[key] = _Sentence(s.sentence, s.chunk, s.score)
     return list(out.values())
-
-
-def _short(text: str, limit: int = 140) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

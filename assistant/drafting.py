@@ -46,8 +46,6 @@ def joined(lead: str, evidence: Evidence, citations: Citations) -> tuple[str, in
     """``lead — fact [n].`` as one sentence: the lead frames, the fact carries the claim."""
     n = citations.cite(evidence.chunk, evidence.text)
     fact = strip_label(evidence.text)
-    if len(fact) > 1 and fact[0].isupper() and fact[1].islower():
-        fact = fact[0].lower() + fact[1:]
     return with_citation(f"{lead.rstrip(' .:;')} — {fact}", n), n
 
 

@@ -181,6 +181,7 @@ _EM_RE = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _EM_US_RE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])")
 _CODE_RE = re.compile(r"`([^`\n]+)`")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|section)\s*>|<br\s*/?>", re.I)
 _HTML_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ENTITY = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
@@ -266,6 +267,9 @@ def _strip_markup(segment: str) -> str:
     segment = "\n".join(ln for ln in segment.split("\n") if not _MDX_IMPORT_RE.match(ln))
     segment = _replace_html_tables(segment)
     segment = _JSX_TITLE_RE.sub(lambda m: f"\n### {m.group(1)}\n", segment)
+    # A closed block (a card's title paragraph, a list item) ends a paragraph: "API" and the
+    # description under it must not run together into one sentence.
+    segment = _BLOCK_END_RE.sub("\n\n", segment)
     return _TAG_RE.sub(" ", segment)
 
 

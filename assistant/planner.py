@@ -27,6 +27,7 @@ STRONG_SECTIONS = ("weak spots", "how we win", "where we win", "why we win")
 CUSTOMER_ANGLE_SECTIONS = ("positioning", "how we win", "weak spots", "where they are weak")
 PROOF_KIND_WEIGHT = (1.0, 0.8, 0.6, 0.45, 0.35, 0.25)  # by position in persona.proof
 MIN_PERSONA_FIT = 0.25
+TICKS_RE = re.compile("[✔✓✅✖✗✘❌]")
 MIN_THEME_GAIN = 0.4  # at least two of a priority's keywords
 
 
@@ -354,8 +355,8 @@ class Planner:
         keywords = [kw for p in persona.priorities for kw in p.keywords]
         scored = []
         for e in chunk_sentences(chunks, is_customer_sayable):
-            if persona.avoided_terms(e.text):
-                continue
+            if persona.avoided_terms(e.text) or TICKS_RE.search(e.text):
+                continue  # tick-and-cross table rows do not read as prose
             section = section_of(e.chunk).lower()
             if e.chunk.meta.doc_type == "battlecard" and section not in CUSTOMER_ANGLE_SECTIONS:
                 continue

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .records import Chunk
+from .text import shorten
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,5 @@ def render_markdown_sections(sections: list[Section], citations: list[Citation])
             where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
             internal = c.audience == "internal" and not c.section.endswith("(internal)")
             tag = " (internal)" if internal else ""
-            parts.append(f'[{c.n}] {where} — {c.section}{tag}: "{_short(c.quote)}"')
+            parts.append(f'[{c.n}] {where} — {c.section}{tag}: "{shorten(c.quote)}"')
     return "\n".join(parts)
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

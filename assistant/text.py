@@ -116,3 +116,9 @@ def number_key(token: str) -> str:
     """Canonical form of a number token: ``$48,000`` → ``48000``, ``99.9 %`` → ``99.9%``."""
     t = token.lower().replace(",", "").replace(" ", "")
     return t.lstrip("$€£")
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    """One line of at most ``limit`` characters, with an ellipsis when cut."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

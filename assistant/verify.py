@@ -13,7 +13,7 @@ from .manifest import Manifest
 from .personas import Lexicon, Persona, find_terms
 from .results import Citation, Section
 from .status import is_stale
-from .text import normalize, number_key, numbers, sentences
+from .text import normalize, number_key, numbers, sentences, shorten
 
 CITE_RE = re.compile(r"\[(\d+)\]")
 COMPETITIVE_TYPES = ("battlecard", "comparison")
@@ -85,19 +85,19 @@ def verify(
                     bad_numbers.append(num)
                     where = "no source cited" if not known else "not in its cited sources"
                     v.warnings.append(
-                        f"{section.title}: the number {num!r} is {where}: {_short(claim)}"
+                        f"{section.title}: the number {num!r} is {where}: {shorten(claim)}"
                     )
             if known and not _supported(claim, cited_text, [c.quote for c in known]):
                 v.warnings.append(
                     f"{section.title}: sentence may not be supported by "
-                    f"{', '.join(f'[{c.n}]' for c in known)}: {_short(claim)}"
+                    f"{', '.join(f'[{c.n}]' for c in known)}: {shorten(claim)}"
                 )
             if section.customer_facing:
                 named = find_terms(competitors, claim)
                 if named and not any(c.doc_type in COMPETITIVE_TYPES for c in known):
                     v.warnings.append(
                         f"{section.title}: a claim about {', '.join(named)} "
-                        f"cites no battlecard or comparison page: {_short(claim)}"
+                        f"cites no battlecard or comparison page: {shorten(claim)}"
                     )
                 for c in known:
                     if c.audience == "internal":
@@ -153,7 +153,3 @@ def _supported(claim: str, cited_text: str, quotes: Sequence[str]) -> bool:
     if not words:
         return True
     return len(words & set(tokenize(cited_text))) / len(words) >= MIN_SUPPORT
-
-
-def _short(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -52,7 +52,7 @@ class OfflineWriter:
         sections.append(Section("Opening", f"{opener} {hook_text}".strip(), hook_refs))
 
         for i, pick in enumerate(plan.features):
-            priority = pick.theme or pick.feature.module
+            priority = pick.theme or "your priorities"
             lead = lead_in(
                 persona.render(
                     "feature_lead",
