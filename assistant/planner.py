@@ -338,12 +338,22 @@ class Planner:
             relevance += 0.15 * len(find_terms(keywords, e.text))
             scored.append((weight(kind) + min(relevance, 1.2), e))
         scored.sort(key=lambda x: (-x[0], x[1].source, x[1].text))
+        ranked = [e for _, e in scored]
+        # A story written for this persona, or about the picked features, beats another
+        # customer's story about something else (a CMO hears no audit metrics).
+        fits = [
+            e
+            for e in ranked
+            if persona.id in e.chunk.meta.personas
+            or find_terms([p.feature.name for p in picks], e.text)
+        ]
         out: list[Evidence] = []
-        for _, e in scored:
-            if all(o.source != e.source for o in out):  # one proof point per document
-                out.append(e)
-            if len(out) == k:
-                break
+        for pool_, distinct in ((fits, True), (fits, False), (ranked, True)):
+            for e in pool_:
+                if len(out) == k:
+                    return out
+                if e not in out and not (distinct and any(o.source == e.source for o in out)):
+                    out.append(e)  # one proof point per document while fitting ones remain
         return out
 
     def competitive(

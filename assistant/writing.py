@@ -11,7 +11,9 @@ from typing import Any
 
 from .ask import AskPlan, compose_answer
 from .drafting import Draft, TextSink, bullets, cited, involve_lines, joined, lead_in
+from .evidence import Evidence
 from .objection import ObjectionPlan, compose_objection
+from .personas import Persona
 from .planner import PitchPlan
 from .results import Citations, Section
 from .upsell import UpsellPlan, compose_upsell
@@ -49,6 +51,8 @@ class OfflineWriter:
         opener = persona.render("opener", **values)
         hook = plan.hook[:1]
         hook_text, hook_refs = cited(hook, c)
+        if hook and hook[0].chunk.meta.doc_type == "case_study":
+            hook_text = _story(hook_text, hook[0], persona, vendor)
         sections.append(Section("Opening", f"{opener} {hook_text}".strip(), hook_refs))
 
         for i, pick in enumerate(plan.features):
@@ -68,13 +72,7 @@ class OfflineWriter:
 
         if plan.proof:
             body, refs = cited(plan.proof, c)
-            customer = plan.proof[0].chunk.meta.extra.get("customer")
-            if customer:
-                body = (
-                    f"{lead_in(persona.render('proof_lead', customer=customer, vendor=vendor))}"
-                    f" {body}"
-                )
-            sections.append(Section("Proof", body, refs))
+            sections.append(Section("Proof", _story(body, plan.proof[0], persona, vendor), refs))
 
         if plan.competitive and plan.competitor:
             lead = lead_in(
@@ -120,6 +118,14 @@ class OfflineWriter:
                 Section("Rep notes (internal)", "\n\n".join(notes), refs, customer_facing=False)
             )
         return Draft(sections, c, self.name)
+
+
+def _story(text: str, first: Evidence, persona: Persona, vendor: str) -> str:
+    """A customer result introduced by the persona's proof lead, which names the customer."""
+    customer = first.chunk.meta.extra.get("customer")
+    if not customer:
+        return text
+    return f"{lead_in(persona.render('proof_lead', customer=customer, vendor=vendor))} {text}"
 
 
 def _short_context(account: str, words: int = 16) -> str:

@@ -357,6 +357,40 @@ def test_company_name_is_used_when_given(app) -> None:
     assert "your team" not in section(data, "Opening")["text"]
 
 
+def _stories(knowledge_kb, data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(section title, citation) for every case-study citation in the Opening and the Proof."""
+    case_studies = {
+        d.source: d.meta
+        for d in knowledge_kb.manifest.documents()
+        if d.meta.doc_type == "case_study"
+    }
+    by_n = {c["n"]: c for c in data["citations"]}
+    return [
+        (title, by_n[n])
+        for title in ("Opening", "Proof")
+        for s in data["sections"]
+        if s["title"] == title
+        for n in s["citations"]
+        if by_n[n]["source"] in case_studies
+    ]
+
+
+@pytest.mark.parametrize("persona", ["cmo", "cio", "cfo", "ciso"])
+def test_customer_stories_fit_the_persona_and_name_the_customer(knowledge_kb, app, persona) -> None:
+    """A marketing leader at a bank hears marketing results, not another buyer's audit metrics:
+    each story is a case study written for the persona or one that names a picked feature, and
+    the text says whose result it is."""
+    account = "Regional bank; campaign attribution is a mess and the data team is overloaded."
+    data = app.pitch(PitchRequest(persona=persona, account=account, company="Harbor")).to_json()
+    picked = [f["name"].lower() for f in data["features"]]
+    stories = _stories(knowledge_kb, data)
+    assert stories, [s["title"] for s in data["sections"]]
+    for title, c in stories:
+        (chunk,) = knowledge_kb.manifest.chunks([c["chunk_id"]])
+        assert persona in chunk.meta.personas or any(f in c["quote"].lower() for f in picked), c
+        assert chunk.meta.extra["customer"] in section(data, title)["text"], (title, c["source"])
+
+
 # -- persona tuning ---------------------------------------------------------------------------
 
 
