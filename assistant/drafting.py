@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from .evidence import Evidence
 from .results import Citations, Section
-from .text import strip_label, with_citation
+from .text import label_free, strip_label, with_citation
 
 
 @dataclass
@@ -38,7 +38,7 @@ def cited(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int
     for e in evidence:
         n = citations.cite(e.chunk, e.text)
         numbers.append(n)
-        parts.append(with_citation(e.text, n))
+        parts.append(with_citation(label_free(e.text), n))
     return " ".join(parts), numbers
 
 

@@ -87,6 +87,17 @@ def strip_label(sentence: str) -> str:
     return sentence
 
 
+# A capitalised word and two more before any comma: a sentence, not a list of names or figures.
+_SENTENCE_START_RE = re.compile(r"[A-Z][a-z'’-]*(?: [^\s,;:]+){2} ")
+
+
+def label_free(sentence: str) -> str:
+    """A labelled list item as prose: ``Tenant isolation: Each tenant has …`` → ``Each tenant
+    has …``. The label stays before a fragment (``Retention: 90 days …``, ``Systems: JDBC, …``)."""
+    body = strip_label(sentence)
+    return body if body != sentence and _SENTENCE_START_RE.match(body) else sentence
+
+
 def _open_quote(text: str) -> bool:
     """Inside an unfinished quotation: do not end the sentence here."""
     return (text.count('"') % 2 == 1) or (text.count("“") > text.count("”"))

@@ -23,7 +23,7 @@ from assistant.cli import main
 from assistant.personas import load_personas
 from assistant.planner import PitchRequest
 from assistant.service import Pitchcraft, Result
-from assistant.text import strip_label
+from assistant.text import label_free, strip_label
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -348,6 +348,25 @@ def test_customer_sentences_start_like_sentences(pitches) -> None:
                 if sent[:1].islower()
             ]
     assert found == [], "\n".join(dict.fromkeys(found))
+
+
+@pytest.mark.parametrize(
+    ("item", "prose"),
+    [
+        ("Tenant isolation: Each tenant has its own keys.", "Each tenant has its own keys."),
+        ("Defend the budget: Marketing leaders can show it.", "Marketing leaders can show it."),
+        (
+            "Governance: Row-level policies apply everywhere.",
+            "Row-level policies apply everywhere.",
+        ),
+        ("Retention: 90 days on Team.", None),  # a fragment keeps its label
+        ("Supported systems: JDBC and ODBC databases.", None),
+        ("Channels: Email and SMS, push and paid social.", None),
+        ("Reframe: the question is evidence.", None),
+    ],
+)
+def test_labelled_list_items_read_as_prose_only_when_a_sentence_follows(item, prose) -> None:
+    assert label_free(item) == (prose or item)
 
 
 def test_company_name_is_used_when_given(app) -> None:
