@@ -74,5 +74,5 @@ def bullets(evidence: list[Evidence], citations: Citations) -> tuple[str, list[i
     for e in evidence:
         n = citations.cite(e.chunk, e.text)
         numbers.append(n)
-        lines.append(f"- {with_citation(e.text, n)}")
+        lines.append(f"- {with_citation(label_free(e.text), n)}")
     return "\n".join(lines), numbers

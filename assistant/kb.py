@@ -16,7 +16,7 @@ from .manifest import Manifest
 from .store import ChromaStore, Store
 
 # Bump when the lexical index or the catalog change shape or content for the same chunks.
-DERIVED_VERSION = "6"
+DERIVED_VERSION = "7"
 
 
 class KnowledgeBase:

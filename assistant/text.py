@@ -28,6 +28,7 @@ _NUMBER_RE = re.compile(
     r"(?<![\w.])[$€£]?\d+(?:[.,]\d+)*(?:\s?(?:%|k|m|bn|x|ms|gb|tb|pb))?(?![\w])", re.I
 )
 _WS_RE = re.compile(r"\s+")
+_FOOTNOTE_RE = re.compile(r"^[*†‡]+(?=[\"“A-Z])")  # ``*Flags are a paid add-on.``: a footnote
 
 
 def normalize(text: str) -> str:
@@ -51,7 +52,7 @@ def sentences(text: str) -> list[str]:
                 buf.append(line)
         if buf:
             out.extend(_split(" ".join(buf)))
-    return [s for s in out if re.search(r"\w", s)]
+    return [_FOOTNOTE_RE.sub("", s) for s in out if re.search(r"\w", s)]
 
 
 def _split(text: str) -> list[str]:
@@ -88,7 +89,7 @@ def strip_label(sentence: str) -> str:
 
 
 # A capitalised word and two more before any comma: a sentence, not a list of names or figures.
-_SENTENCE_START_RE = re.compile(r"[A-Z][a-z'’-]*(?: [^\s,;:]+){2} ")
+_SENTENCE_START_RE = re.compile(r"[\"“]?[A-Z][a-z'’-]*(?: [^\s,;:]+){2} ")
 
 
 def label_free(sentence: str) -> str:

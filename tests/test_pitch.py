@@ -23,7 +23,7 @@ from assistant.cli import main
 from assistant.personas import load_personas
 from assistant.planner import PitchRequest
 from assistant.service import Pitchcraft, Result
-from assistant.text import label_free, strip_label
+from assistant.text import label_free, sentences, strip_label
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -367,6 +367,16 @@ def test_customer_sentences_start_like_sentences(pitches) -> None:
 )
 def test_labelled_list_items_read_as_prose_only_when_a_sentence_follows(item, prose) -> None:
     assert label_free(item) == (prose or item)
+
+
+def test_footnote_markers_do_not_start_sentences() -> None:
+    text = "| Flags | Yes* |\n\n*Flags are a paid add-on. The rest is free.\n\n* A list item here."
+    assert sentences(text) == [
+        "| Flags | Yes* |",
+        "Flags are a paid add-on.",
+        "The rest is free.",
+        "A list item here.",
+    ]
 
 
 def test_company_name_is_used_when_given(app) -> None:
