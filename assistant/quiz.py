@@ -577,8 +577,8 @@ class FactPool:
         out = []
         for k in sorted(pool):
             v = _value(k)
-            if v is None or value is None or k == key:
-                continue
+            if v is None or value is None or k == key or ("." in k and "." not in key):
+                continue  # (an integer answer gets integer distractors: no "6.8 hours")
             if not (value / 10 <= v <= value * 10 if value > 0 else v < 10):
                 continue
             out.append((abs(math.log10(v + 1) - math.log10(value + 1)), k))

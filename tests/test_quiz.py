@@ -124,7 +124,9 @@ def _never_correct(q: dict, wrong: str, chunk, corpus: str, catalog: dict) -> No
     assert normalize(filled) not in corpus, f"{wrong!r} would also be right: {filled}"
     if q["answer_type"] == "number":
         key = number_key(wrong)
-        assert key != number_key(q["answer"] if q["kind"] != "true_false" else q["key"])
+        right = number_key(q["answer"] if q["kind"] != "true_false" else q["key"])
+        assert key != right
+        assert "." not in key or "." in right, f"a decimal distractor {wrong!r} for {right!r}"
         assert key not in _numbers_of(quote), "a distractor from the same fact-sentence"
         assert key not in _numbers_of(chunk.text), "a distractor the cited chunk states"
     else:
