@@ -24,6 +24,13 @@ _IMPERATIVE = frozenset(
 _REP_TALK_RE = re.compile(
     r"\b(reps?|the rep|prospects?|deal desk|battlecard|landmine|AE|AEs|positioning)\b"
 )
+# Sentences about the document itself ("Each weak spot below maps to …"), not about the product.
+_META_RE = re.compile(
+    r"^(?:below|above)\b|\b(?:below|above)\W*$|\b(?:the|these|this) (?:[\w-]+ ){0,2}(?:below|above)"
+    r"\b|\b(?:below|above) (?:is|are|maps?|lists?|shows?|should|covers?)\b|"
+    r"\bthis (?:section|page|document|table|list|comparison)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ def is_customer_sayable(sentence: str) -> bool:
     first = re.sub(r"^[^\w]+", "", body).split(" ", 1)[0].lower().strip(",.:;")
     if first in _IMPERATIVE or sentence.rstrip().endswith("?"):
         return False
-    return not _REP_TALK_RE.search(sentence)
+    return not (_REP_TALK_RE.search(sentence) or _META_RE.search(sentence))
 
 
 def overlap(a: str, b_tokens: set[str], idf: Callable[[str], float]) -> float:

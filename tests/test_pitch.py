@@ -20,6 +20,7 @@ import pytest
 
 from assistant import kb as kb_module
 from assistant.cli import main
+from assistant.evidence import is_customer_sayable
 from assistant.personas import load_personas
 from assistant.planner import PitchRequest
 from assistant.service import Pitchcraft, Result
@@ -377,6 +378,21 @@ def test_footnote_markers_do_not_start_sentences() -> None:
         "The rest is free.",
         "A list item here.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "sayable"),
+    [
+        ("Each weak spot below maps to specific Keelstone features.", False),
+        ("We cover these replay features in greater depth below.", False),
+        ("Below, we've listed the most popular integrations.", False),
+        ("This section includes a summary of integrations by category.", False),
+        ("Service credits apply when uptime falls below the SLA.", True),
+        ("Uptime is above 99.9% for every region.", True),
+    ],
+)
+def test_sentences_about_the_document_are_not_said_to_customers(sentence, sayable) -> None:
+    assert is_customer_sayable(sentence) is sayable
 
 
 def test_company_name_is_used_when_given(app) -> None:
