@@ -29,7 +29,7 @@ ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(
             r"\bhow much\b.{0,60}\b(?:cost|charge|pay|price|spend|fee)"
             r"|\bwhat (?:does|do|is|would) .{0,40}\b(?:cost|price|charge)\b"
-            r"|\bwhat(?:'s| is) the (?:list )?price\b",
+            r"|\bwhat(?:'s| is| are) (?:the |its |their |\w+'s )?(?:list )?(?:price|pricing)\b",
             re.I,
         ),
         re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp)\b|\bfree\b|\bno (?:charge|cost)\b", re.I),
@@ -103,14 +103,14 @@ class Grounder:
         Question words the knowledge base never uses keep their (high) weight, so a question
         about something unknown cannot look well covered by its generic words alone.
         """
-        weights = {t: self.retriever.idf(t) for t in set(tokenize(question))}
+        weights = {t: self.retriever.idf(t) for t in _terms(question)}
         total = sum(weights.values()) or 1.0
         kind = answer_type(question)
         out = []
         for hit in hits:
-            context = set(tokenize(f"{hit.chunk.meta.title} {hit.chunk.heading}"))
+            context = _terms(f"{hit.chunk.meta.title} {hit.chunk.heading}")
             for sent in sentences(hit.chunk.text):
-                words = set(tokenize(sent))
+                words = _terms(sent)
                 own = sum(w for t, w in weights.items() if t in words)
                 near = sum(w for t, w in weights.items() if t in context and t not in words)
                 score = (own + 0.5 * near) / total
@@ -150,9 +150,10 @@ class Grounder:
             if not eligible or eligible[0].score < floor:
                 reason = f"no passage about {', '.join(competitors)} answers this"
                 return Judgement(True, reason, _distinct(eligible, cfg.max_support), missing, kind)
-        ranked = eligible + [s for s in ranked if s not in eligible]
         best = eligible[0].score if eligible else 0.0
-        support = _distinct(ranked, cfg.max_support)
+        # A typed or competitor question is answered only from sentences that qualify: our own
+        # price must not sit next to theirs as if it answered the question.
+        support = _distinct(eligible if kind or competitors else ranked, cfg.max_support)
         anchors = self.rare_anchors(question)
         if anchors:
             near = " ".join(f"{h.chunk.meta.title} {h.chunk.embed_text}" for h in hits[:5])
@@ -170,6 +171,14 @@ class Grounder:
             reason = f"no passage states {what[kind]} for this" if kind else "the evidence is thin"
             return Judgement(True, reason, support, missing, kind)
         return Judgement(False, "", support, missing, kind)
+
+
+# Word stems that ask and answer the same thing: "what does it cost" is answered by a "fee".
+_SAME_STEM = {"fee": "price", "cost": "price", "charg": "price"}
+
+
+def _terms(text: str) -> set[str]:
+    return {_SAME_STEM.get(t, t) for t in tokenize(text)}
 
 
 def _names_value(sentence: str, names: list[str], value: re.Pattern[str], window: int = 60) -> bool:

@@ -147,6 +147,16 @@ def test_competitor_price_the_kb_lacks_is_not_answered_with_our_prices(
     assert_abstained(result)
 
 
+def test_competitor_price_answer_quotes_only_sentences_about_the_competitor(knowledge_kb) -> None:
+    """Pipewell's free tier answers "Pipewell's price"; Keelstone's $42,000 on the same
+    battlecard must not sit next to it as if it were Pipewell's."""
+    result = ask(Retriever(knowledge_kb), "What is Pipewell's price per connector?")
+    assert_grounded(knowledge_kb, result)
+    assert "free tier" in normalize(result.answer)
+    assert "$42,000" not in result.answer
+    assert all("pipewell" in normalize(c.quote) for c in result.citations.items)
+
+
 def test_competitor_fact_the_kb_has_is_answered(knowledge_kb) -> None:
     result = ask(Retriever(knowledge_kb), "Does Pipewell offer a HIPAA BAA?")
     assert_grounded(knowledge_kb, result)
@@ -168,6 +178,8 @@ def test_competitor_fact_the_kb_has_is_answered(knowledge_kb) -> None:
         ("How quickly do we answer a Severity 1 ticket?", "duration"),
         ("What is Keelstone Flow?", None),
         ("Who approves a 25% discount?", None),
+        ("What is Pipewell's price per connector?", "money"),
+        ("What's its pricing for a second region?", "money"),
     ],
 )
 def test_answer_type_of_a_question(question, kind) -> None:
@@ -180,6 +192,8 @@ TYPED = [
     ("What do we charge for Flow task overage on Enterprise?", "$0.15"),
     ("How long can a proof of value run, and does the customer pay for it?", "30 days"),
     ("How long does legal usually take for the first pass on MSA redlines?", "5 business days"),
+    # "price" is answered by the platform fee's row, not by an add-on's "Price:" column
+    ("What is the price of the Enterprise edition?", "$120,000"),
 ]
 
 
