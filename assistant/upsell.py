@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .catalog import Feature
 from .drafting import Draft, cited
 from .errors import ConfigError
-from .evidence import Evidence, chunk_sentences, is_customer_sayable, overlap
+from .evidence import Evidence, chunk_sentences, is_customer_sayable, overlap, section_of
 from .kb import KnowledgeBase
 from .lexical import tokenize
 from .personas import find_terms
@@ -359,6 +359,8 @@ def compose_upsell(plan: UpsellPlan, writer: str = "offline") -> Draft:
             sections.append(Section("Suggested next step", p.next_step, []))
     # Rep-facing.
     body, refs = cited(plan.timing.evidence, c)
+    if plan.timing.evidence:  # the playbook's rule is often a list item: name where it is from
+        body = f"The playbook ({section_of(plan.timing.evidence[0].chunk)}): {body}"
     sections.append(
         Section(
             f"Timing: {plan.timing.status}",

@@ -176,6 +176,7 @@ def test_harbor_timing_guidance_cites_the_playbook(upsell) -> None:
     assert CITE_RE.search(timing["text"])
     by_n = {c["n"]: c for c in data["citations"]}
     assert {by_n[n]["source"] for n in timing["citations"]} == {PLAYBOOK}
+    assert "The playbook (When not to push): An open Severity 1" in timing["text"]
     assert internal_in_customer_text(data) == []
 
 
