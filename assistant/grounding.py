@@ -21,7 +21,10 @@ from .text import normalize, sentences
 ANSWER_TYPES: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "percent": (
         re.compile(
-            r"\b(?:what|which) (?:\w+ ){0,2}(?:percentage|percent)\b|\bhow many percent", re.I
+            r"\b(?:what|which) (?:\w+ ){0,2}(?:percentage|percent)\b|\bhow many percent"
+            r"|\b(?:retention|churn|conversion|renewal|win|error|adoption|attrition|open|click"
+            r"|bounce|response) rates?\b",
+            re.I,
         ),
         re.compile(r"\d\s?%|\bpercent", re.I),
     ),

@@ -179,6 +179,8 @@ def test_competitor_fact_the_kb_has_is_answered(knowledge_kb) -> None:
         ("What is Keelstone Flow?", None),
         ("Who approves a 25% discount?", None),
         ("What is Pipewell's price per connector?", "money"),
+        ("What's our win rate against Stratavia?", "percent"),
+        ("What is the overage rate for Flow tasks?", None),
         ("What's its pricing for a second region?", "money"),
     ],
 )
@@ -214,6 +216,8 @@ TYPED_WITHOUT_A_VALUE = [
     "What percentage of deals include Lens?",
     "What percentage of customers use the Edge Agent?",
     "How long does Stratavia take to answer a support ticket?",
+    "What's our net revenue retention rate across all customers?",
+    "What churn rate do Keelstone Reach customers have?",
 ]
 
 
