@@ -348,8 +348,8 @@ class Planner:
             or find_terms([p.feature.name for p in picks], e.text)
         ]
         out: list[Evidence] = []
-        for pool_, distinct in ((fits, True), (fits, False), (ranked, True)):
-            for e in pool_:
+        for candidates, distinct in ((fits, True), (fits, False), (ranked, True)):
+            for e in candidates:
                 if len(out) == k:
                     return out
                 if e not in out and not (distinct and any(o.source == e.source for o in out)):

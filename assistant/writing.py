@@ -50,9 +50,7 @@ class OfflineWriter:
         }
         opener = persona.render("opener", **values)
         hook = plan.hook[:1]
-        hook_text, hook_refs = cited(hook, c)
-        if hook and hook[0].chunk.meta.doc_type == "case_study":
-            hook_text = _story(hook_text, hook[0], persona, vendor)
+        hook_text, hook_refs = self._stories(hook, c, persona, vendor)
         sections.append(Section("Opening", f"{opener} {hook_text}".strip(), hook_refs))
 
         for i, pick in enumerate(plan.features):
@@ -71,8 +69,8 @@ class OfflineWriter:
             sections.append(Section(pick.feature.name, f"{lead} {body}", refs))
 
         if plan.proof:
-            body, refs = cited(plan.proof, c)
-            sections.append(Section("Proof", _story(body, plan.proof[0], persona, vendor), refs))
+            body, refs = self._stories(plan.proof, c, persona, vendor)
+            sections.append(Section("Proof", body, refs))
 
         if plan.competitive and plan.competitor:
             lead = lead_in(
@@ -119,13 +117,23 @@ class OfflineWriter:
             )
         return Draft(sections, c, self.name)
 
-
-def _story(text: str, first: Evidence, persona: Persona, vendor: str) -> str:
-    """A customer result introduced by the persona's proof lead, which names the customer."""
-    customer = first.chunk.meta.extra.get("customer")
-    if not customer:
-        return text
-    return f"{lead_in(persona.render('proof_lead', customer=customer, vendor=vendor))} {text}"
+    @staticmethod
+    def _stories(
+        evidence: list[Evidence], c: Citations, persona: Persona, vendor: str
+    ) -> tuple[str, list[int]]:
+        """Cited facts; a customer's results are introduced by the persona's proof lead, which
+        names that customer."""
+        parts, refs, named = [], [], ""
+        for e in evidence:
+            text, r = cited([e], c)
+            customer = e.chunk.meta.extra.get("customer", "")
+            if customer and customer != named:
+                lead = persona.render("proof_lead", customer=customer, vendor=vendor)
+                text = f"{lead_in(lead)} {text}"
+            named = customer
+            parts.append(text)
+            refs += r
+        return " ".join(parts), refs
 
 
 def _short_context(account: str, words: int = 16) -> str:
