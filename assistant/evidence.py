@@ -95,6 +95,19 @@ def chunk_sentences(
     return out
 
 
+_SPEAKER_RE = re.compile(r"[A-Z][^\n\"“”]{1,60}, [^\n\"“”]{2,120}")
+
+
+def speaker(e: Evidence) -> str:
+    """Who said a quotation: the ``Name, Title, Company`` line right after it in its chunk."""
+    if not e.text.startswith(('"', "“")) or (at := e.chunk.text.find(e.text)) < 0:
+        return ""
+    line = e.chunk.text[at + len(e.text) :].lstrip().split("\n", 1)[0].strip()
+    if _SPEAKER_RE.fullmatch(line) and len(line.split()) <= 16 and line[-1] not in ".!?:":
+        return line
+    return ""
+
+
 def section_of(chunk: Chunk) -> str:
     """The last part of a chunk's section path, e.g. ``How we win``."""
     return chunk.heading.split(" > ")[-1].strip()

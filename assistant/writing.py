@@ -11,11 +11,12 @@ from typing import Any
 
 from .ask import AskPlan, compose_answer
 from .drafting import Draft, TextSink, bullets, cited, involve_lines, joined, lead_in
-from .evidence import Evidence
+from .evidence import Evidence, speaker
 from .objection import ObjectionPlan, compose_objection
 from .personas import Persona
 from .planner import PitchPlan
 from .results import Citations, Section
+from .text import label_free, with_citation
 from .upsell import UpsellPlan, compose_upsell
 
 
@@ -125,14 +126,16 @@ class OfflineWriter:
         names that customer."""
         parts, refs, named = [], [], ""
         for e in evidence:
-            text, r = cited([e], c)
             customer = e.chunk.meta.extra.get("customer", "")
+            who = speaker(e).removesuffix(f", {customer}")
+            n = c.cite(e.chunk, e.text)
+            text = with_citation(f"{e.text} — {who}" if who else label_free(e.text), n)
             if customer and customer != named:
                 lead = persona.render("proof_lead", customer=customer, vendor=vendor)
                 text = f"{lead_in(lead)} {text}"
             named = customer
             parts.append(text)
-            refs += r
+            refs.append(n)
         return " ".join(parts), refs
 
 

@@ -42,7 +42,7 @@ ACCOUNT = (
 
 CITE_RE = re.compile(r"\[(\d+)\]")
 NUMBER_RE = re.compile(r"\d+(?:[.,:]\d+)*")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "incl.", "Inc.", "Ltd.", "No.")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "incl.", "Inc.", "Ltd.", "No.", "Dr.")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\"“'(]?[A-Z0-9$*])")
 
 
@@ -425,6 +425,12 @@ def test_customer_stories_fit_the_persona_and_name_the_customer(knowledge_kb, ap
     """A marketing leader at a bank hears marketing results, not another buyer's audit metrics:
     each story is a case study written for the persona or one that names a picked feature, and
     the text says whose result it is."""
+    _check_stories(knowledge_kb, app, persona)
+
+
+def _check_stories(knowledge_kb, app, persona: str) -> int:
+    """Checks every customer story of a bank pitch for ``persona``; returns how many quoted."""
+    quoted = 0
     account = "Regional bank; campaign attribution is a mess and the data team is overloaded."
     data = app.pitch(PitchRequest(persona=persona, account=account, company="Harbor")).to_json()
     picked = [f["name"].lower() for f in data["features"]]
@@ -433,7 +439,19 @@ def test_customer_stories_fit_the_persona_and_name_the_customer(knowledge_kb, ap
     for title, c in stories:
         (chunk,) = knowledge_kb.manifest.chunks([c["chunk_id"]])
         assert persona in chunk.meta.personas or any(f in c["quote"].lower() for f in picked), c
-        assert chunk.meta.extra["customer"] in section(data, title)["text"], (title, c["source"])
+        text = section(data, title)["text"]
+        assert chunk.meta.extra["customer"] in text, (title, c["source"])
+        if c["quote"].startswith('"'):  # a quotation names its speaker, as the case study does
+            quoted += 1
+            said_by = re.search(re.escape(c["quote"]) + r" — ([^\[]+) \[", text)
+            assert said_by, text
+            after = chunk.text.split(c["quote"], 1)[1].lstrip()
+            assert after.startswith(said_by.group(1)), (said_by.group(1), after[:80])
+    return quoted
+
+
+def test_quotations_in_pitches_name_their_speaker(knowledge_kb, app) -> None:
+    assert sum(_check_stories(knowledge_kb, app, p) for p in ("cmo", "ciso", "champion")) >= 2
 
 
 # -- persona tuning ---------------------------------------------------------------------------
