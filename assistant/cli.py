@@ -69,11 +69,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _render_ingest(r: Any) -> str:
-    lines = [
-        f"Ingested in {r.seconds:.1f}s: {len(r.added)} added, {len(r.updated)} updated, "
-        f"{len(r.unchanged)} unchanged, {len(r.removed)} removed, {len(r.failed)} failed; "
-        f"{r.embedded} chunks embedded, {r.chunks} chunks in the store."
-    ]
+    lines = [r.summary()]
     for f in r.failed:
         lines.append(f"  FAILED  {f['path']}: {f['error']}")
     for w in r.warnings:

@@ -57,6 +57,14 @@ class IngestReport:
             "sources": {"added": self.added, "updated": self.updated, "removed": self.removed},
         }
 
+    def summary(self) -> str:
+        return (
+            f"Ingested in {self.seconds:.1f}s: {len(self.added)} added, {len(self.updated)} "
+            f"updated, {len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.failed)} failed; {self.embedded} chunks embedded, {self.chunks} chunks "
+            "in the store."
+        )
+
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)

@@ -173,13 +173,7 @@ def with_progress(run: Callable[[Progress], T], label: str) -> T | None:
 
 def ingest_report(report: IngestReport) -> None:
     """One summary line, then every failure and warning on its own line."""
-    text = (
-        f"Ingested in {report.seconds:.1f} s: {len(report.added)} added, "
-        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} removed, {len(report.failed)} failed; "
-        f"{report.chunks} chunks in the store."
-    )
-    (st.warning if report.failed else st.success)(text)
+    (st.warning if report.failed else st.success)(report.summary())
     for f in report.failed:
         st.error(f"**{f['path']}**: {f['error']}", icon=":material/error:")
     for w in report.warnings:
@@ -362,16 +356,9 @@ def pitch_result(app: Pitchcraft, result: Result) -> None:
     with right:
         st.markdown("#### Features chosen, and why")
         for f in result.extra.get("features", []):
-            with st.container(border=True):
-                st.markdown(f"**{f['name']}** · {f['module']}")
-                st.markdown(prose(f["why"]))
-                st.caption(f"Sources {refs(f['citations'])} · fit {f['score']:.2f}")
-    rep_notes(internal)
-    citations(app, result.citations.items)
-    scores(result)
+            _why_card(f"**{f['name']}** · {f['module']}", f)
     competitor = result.extra.get("competitor") or ""
-    name = slug(f"pitch-{persona.get('id', '')}-{competitor}")
-    export(result.to_markdown(title), f"{name}.md", "pitch")
+    _finish(app, result, internal, title, f"pitch-{persona.get('id', '')}-{competitor}", "pitch")
 
 
 def objection_result(app: Pitchcraft, result: Result) -> None:
@@ -389,13 +376,8 @@ def objection_result(app: Pitchcraft, result: Result) -> None:
     warnings(result.warnings)
     customer, internal = _split(result)
     sections(customer)
-    rep_notes(internal)
-    citations(app, result.citations.items)
-    scores(result)
-    export(
-        result.to_markdown(title),
-        f"{slug('objection-' + result.extra.get('objection', ''))}.md",
-        "objection",
+    _finish(
+        app, result, internal, title, f"objection-{result.extra.get('objection', '')}", "objection"
     )
 
 
@@ -422,14 +404,26 @@ def upsell_result(app: Pitchcraft, result: Result) -> None:
         if not opportunities:
             st.caption("None: no module the account does not own matches its goals.")
         for o in opportunities:
-            with st.container(border=True):
-                st.markdown(f"**{o['name']}**")
-                st.markdown(prose(o["why"]))
-                st.caption(f"Sources {refs(o['citations'])} · fit {o['score']:.2f}")
+            _why_card(f"**{o['name']}**", o)
+    _finish(app, result, internal, title, f"expansion-{account}", "upsell")
+
+
+def _why_card(title: str, item: dict[str, Any]) -> None:
+    """A picked feature or opportunity: its name, the one-line why, its sources and fit."""
+    with st.container(border=True):
+        st.markdown(title)
+        st.markdown(prose(item["why"]))
+        st.caption(f"Sources {refs(item['citations'])} · fit {item['score']:.2f}")
+
+
+def _finish(
+    app: Pitchcraft, result: Result, internal: list[Section], title: str, name: str, kind: str
+) -> None:
+    """What every written result ends with: rep notes, sources, scores and the download."""
     rep_notes(internal)
     citations(app, result.citations.items)
     scores(result)
-    export(result.to_markdown(title), f"{slug('expansion-' + account)}.md", "upsell")
+    export(result.to_markdown(title), f"{slug(name)}.md", kind)
 
 
 def ask_markdown(result: AskResult) -> str:

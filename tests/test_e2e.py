@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,12 +39,6 @@ PITCH_SECONDS = 120
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -58,7 +52,7 @@ def server(knowledge_kb, tmp_path: Path) -> Iterator[str]:
     """The app on a free loopback port, over a copy of the session's sample store."""
     kb = tmp_path / "kb"
     shutil.copytree(knowledge_kb.root, kb)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PITCHCRAFT_", "OPENAI_"))}
     env.update(PITCHCRAFT_KB=str(kb), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
@@ -97,12 +91,7 @@ def server(knowledge_kb, tmp_path: Path) -> Iterator[str]:
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
