@@ -10,7 +10,7 @@ PORT   ?= 8501
 HOST   ?= 127.0.0.1
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run ingest browser test bench lint format clean
+.PHONY: install run ingest browser test test-fast bench lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ install: $(STAMP)
 # Ingest the sample knowledge only when the store is empty (a document deleted in the app stays
 # deleted); `make ingest` refreshes it incrementally. Then serve the app on $(HOST):$(PORT).
 run: install
-	@if $(BIN)/python -c "import sys; from assistant.config import Settings; \
-	from assistant.kb import KnowledgeBase; \
+	@if $(BIN)/python -c "import sys; from assistant.core.config import Settings; \
+	from assistant.index.kb import KnowledgeBase; \
 	sys.exit(0 if KnowledgeBase(Settings(kb='$(KB)')).is_empty() else 1)"; then \
 		echo "Empty knowledge store $(KB): ingesting knowledge/ (about a minute, once)"; \
 		$(BIN)/pitchcraft --kb $(KB) ingest knowledge || [ $$? -eq 1 ]; \
@@ -48,6 +48,11 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# Every test that needs neither the embedding model nor a server (hashing embedder, tiny
+# knowledge bases), on both cores: well under a minute. `make test` stays the full suite.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -1,7 +1,7 @@
 """Pitchcraft's web app: ``streamlit run app.py`` (or ``make run``).
 
-A thin shell: the pages in ``app_pages/`` read input and render output; the work lives in
-``assistant/`` (the cached service is ``assistant.webapp.get_app``). ``st.navigation`` rather
+A thin shell: the pages in ``webui/pages/`` read input and render output; the work lives in
+``assistant/`` (the cached service is ``webui.get_app``). ``st.navigation`` rather
 than a ``pages/`` folder, so the sidebar is grouped by job (sell, learn, manage), the Pitch page
 is the landing page, and the shared parts (page config, first-run offer, sidebar status) run
 once here before every page.
@@ -9,34 +9,34 @@ once here before every page.
 
 import streamlit as st
 
-from assistant import webapp
+import webui
 
 # An emoji favicon is drawn locally; a Material icon one would be fetched from a font CDN.
 st.set_page_config(page_title="Pitchcraft", page_icon="🎯", layout="wide")
 
 pages = {
     "Sell": [
-        st.Page("app_pages/pitch.py", title="Pitch", icon=":material/campaign:", default=True),
-        st.Page("app_pages/objections.py", title="Objections", icon=":material/forum:"),
-        st.Page("app_pages/upsell.py", title="Upsell", icon=":material/trending_up:"),
-        st.Page("app_pages/ask.py", title="Ask", icon=":material/search:"),
+        st.Page("webui/pages/pitch.py", title="Pitch", icon=":material/campaign:", default=True),
+        st.Page("webui/pages/objections.py", title="Objections", icon=":material/forum:"),
+        st.Page("webui/pages/upsell.py", title="Upsell", icon=":material/trending_up:"),
+        st.Page("webui/pages/ask.py", title="Ask", icon=":material/search:"),
     ],
     "Learn": [
-        st.Page("app_pages/quiz.py", title="Quiz & drills", icon=":material/school:"),
+        st.Page("webui/pages/quiz.py", title="Quiz & drills", icon=":material/school:"),
     ],
     "Manage": [
-        st.Page("app_pages/knowledge.py", title="Knowledge", icon=":material/library_books:"),
-        st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
+        st.Page("webui/pages/knowledge.py", title="Knowledge", icon=":material/library_books:"),
+        st.Page("webui/pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
 }
 page = st.navigation(pages)
 
-app = webapp.app_or_stop()
+app = webui.app_or_stop()
 with st.sidebar:
-    info = webapp.status(app)
+    info = webui.status(app)
     st.caption(
         f"{len(info['documents'])} documents · {info['chunks']} chunks · {info['stale']} stale  \n"
         f"Writer: {app.writer.name}"
     )
-webapp.first_run_notice(app)
+webui.first_run_notice(app)
 page.run()

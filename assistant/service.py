@@ -1,74 +1,40 @@
 """``Pitchcraft``: the product's jobs over one knowledge base, with dependencies passed in.
 
-The CLI and the Streamlit app each build one of these (the app once per process) and call it;
+The composition root: it wires the knowledge base, retrieval, personas, the planners and the
+writer together. Every writing job runs the same way: plan → write → verify → ``Result``. The
+CLI and the Streamlit app each build one of these (the app once per process) and call it;
 tests build one with fakes. Heavy parts load lazily and are reused across calls.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .ask import AskResult, ask
-from .config import Settings
-from .drafting import Draft, TextSink, Writer
-from .grounding import Grounder
-from .kb import KnowledgeBase
-from .llm import make_writer, writer_choice
-from .objection import ObjectionHandler, ObjectionRequest, load_objection_phrasing
-from .personas import (
-    Lexicon,
-    Persona,
-    PersonaResolver,
-    find_terms,
-    load_personas,
-    load_vocabulary,
-)
-from .planner import PitchPlan, PitchRequest, Planner
-from .results import Citations, Section, render_markdown_sections
-from .retrieval import Retriever
-from .store import Filters
-from .text import numbers
-from .upsell import Account, UpsellPlanner, load_upsell_phrasing
-from .verify import Verification, verify
-
-
-@dataclass
-class Result:
-    """What every writing job returns: sections, citations, warnings, who wrote it."""
-
-    kind: str
-    sections: list[Section]
-    citations: Citations
-    writer: str
-    warnings: list[str] = field(default_factory=list)
-    scores: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **self.extra,
-            "sections": [s.to_json() for s in self.sections],
-            "citations": self.citations.to_json(),
-            "warnings": self.warnings,
-            "scores": self.scores,
-            "writer": self.writer,
-        }
-
-    def to_markdown(self, title: str = "", prose: bool = True) -> str:
-        """The result as Markdown; ``prose=False`` when the text was already streamed."""
-        head = "\n\n---\n" if not prose else f"# {title}\n\n" if title else ""
-        tail = (
-            "\n\n## Warnings\n\n" + "\n".join(f"- {w}" for w in self.warnings)
-            if self.warnings
-            else ""
-        )
-        sections = self.sections if prose else []
-        return (
-            f"{head}{render_markdown_sections(sections, self.citations.items)}{tail}"
-            f"\n\n_Written by the {self.writer} writer._\n"
-        )
+from assistant.core.config import Settings
+from assistant.core.results import Citations, Draft, Result, Section, TextSink
+from assistant.core.terms import Lexicon, find_terms, load_vocabulary
+from assistant.core.text import numbers
+from assistant.index.filters import Filters
+from assistant.index.kb import KnowledgeBase
+from assistant.jobs.accounts import Account
+from assistant.jobs.ask import AskResult, answer, plan_answer
+from assistant.jobs.objection import ObjectionHandler, ObjectionRequest, load_objection_phrasing
+from assistant.jobs.pitch import PitchPlan, PitchPlanner, PitchRequest
+from assistant.jobs.upsell import UpsellPlanner, load_upsell_phrasing
+from assistant.jobs.verify import verify
+from assistant.personas.loading import load_personas
+from assistant.personas.resolver import PersonaResolver
+from assistant.personas.schema import Persona
+from assistant.retrieval.evidence import Evidence
+from assistant.retrieval.grounding import Grounder
+from assistant.retrieval.retriever import Retriever
+from assistant.training.coach import Coach
+from assistant.training.drill import Drill
+from assistant.training.quiz.grading import TextGrader
+from assistant.writers.base import Writer
+from assistant.writers.choice import make_writer, writer_choice
+from assistant.writers.offline import OfflineWriter
 
 
 class Pitchcraft:
@@ -79,7 +45,7 @@ class Pitchcraft:
         self.settings: Settings = kb.settings
         if writer is None:
             self.writer_note = writer_choice(self.settings)[1]
-            writer = make_writer(self.settings, lambda: self.planner.vendor())
+            writer = make_writer(self.settings)
         else:
             self.writer_note = "given by the caller"
         self.writer: Writer = writer
@@ -99,30 +65,42 @@ class Pitchcraft:
         return PersonaResolver(self.personas, self.kb.embedder)
 
     @cached_property
-    def planner(self) -> Planner:
-        return Planner(self.kb)
+    def pitches(self) -> PitchPlanner:
+        return PitchPlanner(self.kb)
 
     @cached_property
     def objections(self) -> ObjectionHandler:
         phrasing = load_objection_phrasing(self.settings.prompts_dir)
-        return ObjectionHandler(self.kb, self.planner, self.grounder, phrasing, self.lexicon)
+        return ObjectionHandler(self.kb, self.grounder, phrasing, self.lexicon)
+
+    @cached_property
+    def upsells(self) -> UpsellPlanner:
+        return UpsellPlanner(self.kb, load_upsell_phrasing(self.settings.prompts_dir))
+
+    @cached_property
+    def coach(self) -> Coach:
+        return Coach(self.grounder, self.resolver, self.lexicon, self.pitches.features)
+
+    def drill(self, text_grader: TextGrader | None = None) -> Drill:
+        return Drill(self.retriever, self.resolver, text_grader)
 
     # -- shared -------------------------------------------------------------------------------
     def _finish(
         self,
         kind: str,
+        title: str,
         draft: Draft,
         persona: Persona | None,
         given: str,
         extra: dict[str, Any],
         plan_warnings: list[str],
     ) -> Result:
-        check: Verification = verify(
+        check = verify(
             draft.sections,
             draft.citations.items,
             self.kb.manifest,
             self.settings,
-            competitors=self.retriever.competitors(),
+            competitors=self.kb.competitor_names(),
             persona=persona,
             lexicon=self.lexicon,
             given_numbers=numbers(given),
@@ -130,7 +108,9 @@ class Pitchcraft:
         warnings = list(dict.fromkeys(plan_warnings + draft.warnings + check.warnings))
         scores = {**check.scores, **draft.info}
         extra = {**extra, "writer_note": self.writer_note}
-        return Result(kind, draft.sections, draft.citations, draft.writer, warnings, scores, extra)
+        return Result(
+            kind, draft.sections, draft.citations, draft.writer, warnings, scores, extra, title
+        )
 
     # -- jobs -----------------------------------------------------------------------------------
     def ask(
@@ -140,13 +120,16 @@ class Pitchcraft:
         filters: Filters | None = None,
         on_text: TextSink | None = None,
     ) -> AskResult:
-        result = ask(self.retriever, question, k, filters, self.grounder, self.writer, on_text)
+        plan = plan_answer(self.retriever, question, k, filters, self.grounder)
+        # An abstention has nothing for a model to write from: the offline "not covered".
+        writer = OfflineWriter() if plan.judgement.abstained else self.writer
+        result = answer(plan, writer.write(plan, on_text), self.settings)
         check = verify(
             [Section("Answer", result.answer, customer_facing=False)],
             result.citations.items,
             self.kb.manifest,
             self.settings,
-            competitors=self.retriever.competitors(),
+            competitors=self.kb.competitor_names(),
             given_numbers=numbers(question),
         )
         result.warnings = list(dict.fromkeys(result.warnings + check.warnings))
@@ -154,7 +137,7 @@ class Pitchcraft:
 
     def plan_pitch(self, request: PitchRequest) -> PitchPlan:
         resolution = self.resolver.resolve(request.persona)
-        return self.planner.plan(request, resolution)
+        return self.pitches.plan(request, resolution)
 
     def pitch(self, request: PitchRequest, on_text: TextSink | None = None) -> Result:
         plan = self.plan_pitch(request)
@@ -179,12 +162,8 @@ class Pitchcraft:
             "features": features,
         }
         given = f"{request.account} {request.company}"
-        return self._finish("pitch", draft, plan.persona, given, extra, plan.warnings)
-
-    @cached_property
-    def upsells(self) -> UpsellPlanner:
-        phrasing = load_upsell_phrasing(self.settings.prompts_dir)
-        return UpsellPlanner(self.kb, self.planner, phrasing)
+        title = f"Pitch for {plan.persona.title}"
+        return self._finish("pitch", title, draft, plan.persona, given, extra, plan.warnings)
 
     def upsell(self, account: Account, on_text: TextSink | None = None) -> Result:
         plan = self.upsells.plan(account)
@@ -212,7 +191,8 @@ class Pitchcraft:
             },
         }
         given = f"{account.text()} {t.days_to_renewal or ''}"
-        result = self._finish("upsell", draft, None, given, extra, plan.warnings)
+        title = f"Expansion: {account.account}"
+        result = self._finish("upsell", title, draft, None, given, extra, plan.warnings)
         pushy = find_terms(
             plan.phrasing.pushy, "\n".join(s.text for s in result.sections if s.customer_facing)
         )
@@ -239,6 +219,7 @@ class Pitchcraft:
         }
         result = self._finish(
             "objection",
+            f"Objection: {request.text}",
             draft,
             plan.resolution.persona if resolution else None,
             request.text,
@@ -249,5 +230,5 @@ class Pitchcraft:
         return result
 
 
-def _refs_for(citations: Citations, evidence: Any) -> list[int]:
+def _refs_for(citations: Citations, evidence: Evidence) -> list[int]:
     return [c.n for c in citations.items if c.chunk_id == evidence.chunk.id]

@@ -22,16 +22,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from assistant.evaluation import load_questions  # noqa: E402
-from assistant.kb import KnowledgeBase  # noqa: E402
-from assistant.planner import PitchRequest  # noqa: E402
-from assistant.records import Chunk, DocMeta  # noqa: E402
-from assistant.retrieval import Retriever  # noqa: E402
+from assistant.core.config import Settings  # noqa: E402
+from assistant.core.records import Chunk, DocMeta  # noqa: E402
+from assistant.index.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from assistant.index.kb import KnowledgeBase  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
+from assistant.jobs.pitch import PitchRequest  # noqa: E402
+from assistant.retrieval.evaluation import load_questions  # noqa: E402
+from assistant.retrieval.retriever import Retriever  # noqa: E402
 from assistant.service import Pitchcraft  # noqa: E402
-from assistant.sync import ingest  # noqa: E402
-from assistant.writing import OfflineWriter  # noqa: E402
+from assistant.writers.offline import OfflineWriter  # noqa: E402
 
 POSTHOG = ROOT.parent / "shared" / "corpora" / "posthog"
 RESULTS: dict[str, object] = {}
@@ -182,7 +182,7 @@ def bench_pitch(work: Path, embedder: SentenceTransformerEmbedder) -> None:
     ingest(kb, [ROOT / "knowledge"])
     app = Pitchcraft(kb, OfflineWriter())
     personas = list(app.personas)
-    competitors = [None, *app.retriever.competitors()]
+    competitors = [None, *app.kb.competitor_names()]
     account = "Regional bank with a legacy core system, an integration backlog and audit findings"
     app.pitch(PitchRequest("cio", account, "Stratavia"))  # first pitch: loads caches; excluded
     times = []

@@ -3,7 +3,7 @@
     python scripts/cli_snapshot.py OUT.json              # write a snapshot
     python scripts/cli_snapshot.py OUT.json --compare A  # write, then diff against snapshot A
 
-Every request runs in one process through ``assistant.cli.main`` (one model load) against
+Every request runs in one process through ``assistant.cli:main`` (one model load) against
 fresh knowledge stores of ``knowledge/`` and, when ``../shared`` is present, the PostHog corpus.
 Timings and timestamps are masked; everything else must be identical.
 """
@@ -176,8 +176,12 @@ def _llm_snapshot(kb: Path, coach: Path) -> dict[str, object]:
                 print(name, file=sys.stderr)
                 server.script(reply(LLM_REPLY))
                 result = _run(["--kb", str(kb), *argv])
-                result["json"].pop("writer_note", None)  # type: ignore[union-attr]
-                out[name] = {"result": result, "prompt": server.chat_requests[-1].messages}
+                if isinstance(result["json"], dict):
+                    result["json"].pop("writer_note", None)
+                out[name] = {
+                    "result": result,
+                    "prompt": [r.messages for r in server.chat_requests[-1:]],
+                }
         finally:
             os.environ.pop("OPENAI_BASE_URL")
             os.environ["PITCHCRAFT_LLM"] = "offline"

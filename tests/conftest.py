@@ -42,14 +42,40 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 socket.socket.connect = _loopback_only  # type: ignore[method-assign]
 
 
+# The fast lane (`make test-fast`, `-m "not slow"`): a test that uses one of these fixtures
+# needs the real embedding model, so it is marked slow here rather than by hand.
+MODEL_FIXTURES = {"embedder", "knowledge_kb", "posthog_kb"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env or .pitchcraft from the developer's checkout
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def _fast_lane_loads_no_model(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """A test outside the slow lane that loads the real model fails and says why."""
+    if request.node.get_closest_marker("slow"):
+        return
+    from assistant.index.embeddings import SentenceTransformerEmbedder
+
+    def refuse(self: SentenceTransformerEmbedder) -> None:
+        raise AssertionError(
+            "this test loads the embedding model: give it the hashing embedder or mark it slow"
+        )
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "_load", refuse)
+
+
 def settings_for(kb: Path, **overrides: object):
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
     return Settings(kb=kb, **overrides)
 
@@ -57,7 +83,7 @@ def settings_for(kb: Path, **overrides: object):
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled all-MiniLM-L6-v2, loaded once."""
-    from assistant.embeddings import SentenceTransformerEmbedder
+    from assistant.index.embeddings import SentenceTransformerEmbedder
 
     model = SentenceTransformerEmbedder()
     model.embed(["warm up"])
@@ -67,15 +93,15 @@ def embedder():
 @pytest.fixture
 def hash_kb(tmp_path: Path):
     """An empty knowledge store with the instant hashing embedder."""
-    from assistant.embeddings import HashingEmbedder
-    from assistant.kb import KnowledgeBase
+    from assistant.index.embeddings import HashingEmbedder
+    from assistant.index.kb import KnowledgeBase
 
     return KnowledgeBase(settings_for(tmp_path / "kb", embed_model="hash"), HashingEmbedder())
 
 
 def _ingested(tmp_factory: pytest.TempPathFactory, name: str, source: Path, embedder) -> object:
-    from assistant.kb import KnowledgeBase
-    from assistant.sync import ingest
+    from assistant.index.kb import KnowledgeBase
+    from assistant.ingest.pipeline import ingest
 
     kb = KnowledgeBase(settings_for(tmp_factory.mktemp(name) / "kb"), embedder)
     report = ingest(kb, [source])

@@ -1,6 +1,6 @@
 """The Streamlit app, driven page by page with ``streamlit.testing`` (AppTest runs ``app.py``
 in this process). Each test gets its own copy of the sample knowledge store, the session's
-embedding model (through ``webapp.use_embedder``) and an empty ``st.cache_resource``."""
+embedding model (through ``webui.use_embedder``) and an empty ``st.cache_resource``."""
 
 from __future__ import annotations
 
@@ -16,19 +16,25 @@ from fake_openai import FakeOpenAI, reply
 from fake_openai import fake_openai_fixture as fake_openai_fixture  # the fixture
 from streamlit.testing.v1 import AppTest
 
-from assistant import webapp
-from assistant.embeddings import HashingEmbedder
+import webui
+from assistant.index.embeddings import HashingEmbedder
+from assistant.jobs.objection import objection_pairs
+from webui import learning, results
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
+ACCOUNT = (
+    "Regional logistics company with 400 staff, moving shipment and warehouse data off nightly "
+    "batch jobs; a major retail shipper is asking for audit evidence and tighter access control."
+)
 PAGES = {
-    "Pitch": "app_pages/pitch.py",
-    "Objections": "app_pages/objections.py",
-    "Upsell": "app_pages/upsell.py",
-    "Ask": "app_pages/ask.py",
-    "Quiz & drills": "app_pages/quiz.py",
-    "Knowledge": "app_pages/knowledge.py",
-    "Settings": "app_pages/settings.py",
+    "Pitch": "webui/pages/pitch.py",
+    "Objections": "webui/pages/objections.py",
+    "Upsell": "webui/pages/upsell.py",
+    "Ask": "webui/pages/ask.py",
+    "Quiz & drills": "webui/pages/quiz.py",
+    "Knowledge": "webui/pages/knowledge.py",
+    "Settings": "webui/pages/settings.py",
 }
 NEW_DOC = b"""---
 title: Tidewater onboarding programme
@@ -77,10 +83,10 @@ def kb_dir(knowledge_kb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 @pytest.fixture(autouse=True)
 def fresh_app(counting: CountingEmbedder) -> Iterator[None]:
     st.cache_resource.clear()
-    webapp.use_embedder(counting)
+    webui.use_embedder(counting)
     yield
     st.cache_resource.clear()
-    webapp.use_embedder(None)
+    webui.use_embedder(None)
 
 
 def open_app(page: str | None = None) -> AppTest:
@@ -135,13 +141,26 @@ def test_every_page_renders(kb_dir: Path, title: str) -> None:
 # -- pitch --------------------------------------------------------------------------------------
 
 
-def test_pitch_page_is_prefilled_and_renders_features_why_citations_and_rep_notes(
+def test_pitch_page_defaults_come_from_the_knowledge_base(kb_dir: Path) -> None:
+    at = open_app()
+    app = webui.get_app()
+    sizes = {n: len(app.kb.competitor_chunks(n)) for n in app.kb.competitor_names()}
+    most = max(sizes.values())
+    assert at.selectbox(key="pitch_competitor").value in {n for n, v in sizes.items() if v == most}
+    assert at.selectbox(key="pitch_persona").value == "cio"
+    account = at.text_area(key="pitch_account")
+    assert account.value == "" and account.placeholder.startswith("e.g.")
+    objection = at.switch_page(PAGES["Objections"]).run().text_area(key="objection_text").value
+    pairs = [text for text, chunks in objection_pairs(app.kb) if not chunks[0].internal]
+    assert objection in pairs  # an objection the knowledge base answers
+
+
+def test_pitch_page_renders_features_why_citations_and_rep_notes(
     kb_dir: Path, counting: CountingEmbedder
 ) -> None:
     at = open_app()
-    assert at.selectbox(key="pitch_persona").value == "cio"
-    assert at.selectbox(key="pitch_competitor").value == "Stratavia"
-    assert "logistics" in at.text_area(key="pitch_account").value
+    at.selectbox(key="pitch_competitor").set_value("Stratavia")
+    at.text_area(key="pitch_account").set_value(ACCOUNT)
     click(at, "Generate pitch")
     result = at.session_state["pitch_result"]
     shown = markdown(at)
@@ -151,7 +170,7 @@ def test_pitch_page_is_prefilled_and_renders_features_why_citations_and_rep_note
     for f in features:
         assert f"#### {f['name']}" in shown  # the feature's section of the pitch
         assert f"**{f['name']}** · {f['module']}" in shown  # its card, with the why
-        assert webapp.prose(f["why"]) in shown
+        assert results.prose(f["why"]) in shown
         assert f["citations"]
     assert "#### Versus Stratavia" in shown
     # Rep notes are apart from the pitch, under their own heading.
@@ -164,7 +183,7 @@ def test_pitch_page_is_prefilled_and_renders_features_why_citations_and_rep_note
         label = next(x for x in labels if x.startswith(f"[{c.n}] {c.source}"))
         expander = next(e for e in at.expander if e.label == label)
         quoted = " ".join(m.value for m in expander.markdown)
-        assert webapp._escape(" ".join(c.quote.split()))[:40] in quoted
+        assert results.escape(" ".join(c.quote.split()))[:40] in quoted
     # Markdown export lists the sources.
     download = at.get("download_button")[0]
     assert download.proto.label == "Download Markdown"
@@ -183,7 +202,7 @@ def test_pitch_page_is_prefilled_and_renders_features_why_citations_and_rep_note
 def test_any_job_title_resolves_to_a_persona(kb_dir: Path) -> None:
     at = open_app()
     at.text_input(key="pitch_title").set_value("Head of Demand Generation")
-    at.selectbox(key="pitch_competitor").set_value(webapp.NO_COMPETITOR)
+    at.selectbox(key="pitch_competitor").set_value(webui.NO_COMPETITOR)
     click(at, "Generate pitch")
     persona = at.session_state["pitch_result"].extra["persona"]
     assert persona["query"] == "Head of Demand Generation"
@@ -356,7 +375,7 @@ def test_empty_store_offers_the_sample_and_a_first_pitch_follows(
 ) -> None:
     monkeypatch.setenv("PITCHCRAFT_KB", str(tmp_path / "empty-kb"))
     monkeypatch.setenv("PITCHCRAFT_EMBED_MODEL", "hash")
-    webapp.use_embedder(HashingEmbedder())
+    webui.use_embedder(HashingEmbedder())
     at = open_app()
     assert "is empty" in " ".join(markdown(at))
     click(at, "Generate pitch")
@@ -414,7 +433,7 @@ def test_llm_prose_streams_into_the_page(
     )
     fake_openai.script(reply(body))
     streamed: list[str] = []
-    original = webapp.live_writer
+    original = results.live_writer
 
     def spy(app: Any) -> Any:
         sink, box = original(app)
@@ -426,7 +445,7 @@ def test_llm_prose_streams_into_the_page(
 
         return record, box
 
-    monkeypatch.setattr(webapp, "live_writer", spy)
+    monkeypatch.setattr(results, "live_writer", spy)
     at = open_app()
     assert "Writer: llm:gpt-4o-mini" in at.sidebar.caption[0].value
     click(at, "Generate pitch")
@@ -470,12 +489,12 @@ def test_quiz_is_graded_with_sources_and_progress_is_charted(kb_dir: Path) -> No
     assert shown.count(":green[:material/check_circle: Correct] · score 1.00") >= 3
     assert any(m.startswith(":red[:material/cancel: Not yet]") for m in shown)
     if first.kind != "open":
-        assert f"Answer: **{webapp._escape(first.answer)}**" in shown
+        assert f"Answer: **{results.escape(first.answer)}**" in shown
     source = next(e for e in at.expander if e.label == "Source")
-    assert webapp._escape(" ".join(first.quote.split()))[:40] in source.markdown[0].value
+    assert results.escape(" ".join(first.quote.split()))[:40] in source.markdown[0].value
     assert at.metric[0].value == "80%" or at.metric[0].value == f"{grade.score:.0%}"
     # Progress is stored per learner and charted per topic over time.
-    report = webapp.learning(webapp.get_app()).progress.report("kim")
+    report = learning.tools(webui.get_app()).progress.report("kim")
     assert report["quiz_answers"] == 5
     assert first.topic in report["weak_topics"]
     chart = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
@@ -519,9 +538,9 @@ def test_pitch_coach_reviews_a_pitch(kb_dir: Path) -> None:
 def test_rebuild_re_embeds_every_document_and_keeps_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistant.config import Settings
-    from assistant.kb import KnowledgeBase
-    from assistant.sync import ingest
+    from assistant.core.config import Settings
+    from assistant.index.kb import KnowledgeBase
+    from assistant.ingest.pipeline import ingest
 
     hashing = HashingEmbedder()
     kb = KnowledgeBase(Settings(kb=tmp_path / "kb", embed_model="hash"), hashing)
@@ -529,7 +548,7 @@ def test_rebuild_re_embeds_every_document_and_keeps_names(
     before = {d.source for d in kb.manifest.documents()}
     monkeypatch.setenv("PITCHCRAFT_KB", str(tmp_path / "kb"))
     monkeypatch.setenv("PITCHCRAFT_EMBED_MODEL", "hash")
-    webapp.use_embedder(hashing)
+    webui.use_embedder(hashing)
     at = open_app("Knowledge")
     click(at, "Rebuild")
     assert at.warning[0].value == "Tick *Yes, rebuild everything* to confirm."

@@ -12,8 +12,8 @@ import pytest
 from fpdf import FPDF
 
 from assistant.cli import main
-from assistant.kb import KnowledgeBase
-from assistant.sync import IngestReport, ingest
+from assistant.index.kb import KnowledgeBase
+from assistant.ingest.pipeline import IngestReport, ingest
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -8,9 +8,13 @@ from collections import Counter
 
 import pytest
 
-from assistant.catalog import Feature, build_catalog, load_catalog, save_catalog
-from assistant.records import Chunk, DocMeta
-from assistant.text import normalize
+from assistant.core.config import REPO_ROOT
+from assistant.core.conventions import load_conventions
+from assistant.core.records import Chunk, DocMeta
+from assistant.core.text import normalize
+from assistant.index.catalog import Feature, build_catalog, load_catalog, save_catalog
+
+CONVENTIONS = load_conventions(REPO_ROOT / "prompts")
 
 PRODUCT_PAGES = {
     "products/keelstone-flow.md",
@@ -180,7 +184,7 @@ def _spec(source: str = "spec.md", product: str = "Acme Core") -> list[Chunk]:
 
 
 def test_structured_page_yields_features_with_both_kinds() -> None:
-    (feature,) = build_catalog(_spec())
+    (feature,) = build_catalog(_spec(), CONVENTIONS)
     assert (feature.name, feature.module, feature.source) == ("Sync", "Acme Core", "spec.md")
     assert feature.summary == "Sync keeps every system up to date in real time."
     assert [f.text for f in feature.facts if f.kind == "technical"] == [TECH, TECH2]
@@ -191,7 +195,7 @@ def test_structured_page_yields_features_with_both_kinds() -> None:
 
 def test_unstructured_product_pages_are_skipped_when_spec_pages_exist() -> None:
     notes = _chunk("notes.txt", "", f"{TECH} {BIZ}", 0, product="Release Notes")
-    features = build_catalog([*_spec(), notes])
+    features = build_catalog([*_spec(), notes], CONVENTIONS)
     assert [f.source for f in features] == ["spec.md"]
 
 
@@ -200,7 +204,7 @@ def test_internal_and_non_product_chunks_are_never_features() -> None:
     battle = [
         _chunk("battle.md", c.heading, c.text, c.ordinal, doc_type="battlecard") for c in _spec()
     ]
-    assert build_catalog(internal + battle) == []
+    assert build_catalog(internal + battle, CONVENTIONS) == []
 
 
 def test_without_spec_pages_each_product_page_is_one_feature() -> None:
@@ -210,7 +214,7 @@ def test_without_spec_pages_each_product_page_is_one_feature() -> None:
         _chunk("b.mdx", "Costs", BIZ2, 0, "Flags", title="Cutting costs"),
     ]
     labels = {TECH: "technical", TECH2: "technical", BIZ: "business", BIZ2: "business"}
-    features = build_catalog(chunks, classify=lambda s: labels.get(s, "summary"))
+    features = build_catalog(chunks, CONVENTIONS, classify=lambda s: labels.get(s, "summary"))
     assert [(f.name, f.module, f.source) for f in features] == [
         ("Flags", "Flags", "a.mdx"),  # "Getting started with" is dropped
         ("Flags: Cutting costs", "Flags", "b.mdx"),
@@ -223,4 +227,4 @@ def test_without_spec_pages_each_product_page_is_one_feature() -> None:
     ]  # "Short." is a fragment, not a fact
     assert first.summary == TECH
     # Without a classifier every fact is a summary.
-    assert {f.kind for f in build_catalog(chunks)[0].facts} == {"summary"}
+    assert {f.kind for f in build_catalog(chunks, CONVENTIONS)[0].facts} == {"summary"}

@@ -14,13 +14,13 @@ import pytest
 from processes import free_port, stop
 
 from assistant.cli import main
-from assistant.config import Settings
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ConfigError
-from assistant.kb import KnowledgeBase
-from assistant.status import kb_status
-from assistant.store import Filters
-from assistant.sync import ingest
+from assistant.core.config import Settings
+from assistant.core.errors import ConfigError
+from assistant.index.embeddings import HashingEmbedder
+from assistant.index.filters import Filters
+from assistant.index.kb import KnowledgeBase
+from assistant.index.status import kb_status
+from assistant.ingest.pipeline import ingest
 
 pytestmark = pytest.mark.slow
 

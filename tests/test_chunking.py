@@ -8,11 +8,11 @@ from pathlib import Path, PurePosixPath
 import pytest
 from fpdf import FPDF
 
-from assistant.chunking import Chunker
-from assistant.embeddings import HashingEmbedder
-from assistant.loaders import load_file
-from assistant.records import Block, DocMeta, Document
-from assistant.store import Filters
+from assistant.core.records import Block, DocMeta, Document
+from assistant.index.embeddings import HashingEmbedder
+from assistant.index.filters import Filters
+from assistant.ingest.chunking import Chunker
+from assistant.ingest.loaders import load_file
 
 MODEL_POSITIONS = 256  # all-MiniLM-L6-v2 reads at most 256 word pieces, [CLS] and [SEP] included
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from training_helpers import kb_copy, run_json
 
-from assistant.coach import Coach
 from assistant.service import Pitchcraft
 
 GOOD = """Your marketing team loses revenue when offers go out for products that are already out
@@ -28,7 +27,7 @@ for you automatically. Sign the contract today.
 
 @pytest.fixture(scope="module")
 def coach(knowledge_kb):
-    return Coach(Pitchcraft(knowledge_kb))
+    return Pitchcraft(knowledge_kb).coach
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +82,7 @@ def test_poor_pitch_is_caught_on_every_check(poor, knowledge_kb):
 def test_poor_pitch_gets_concrete_cited_fixes(poor, knowledge_kb, coach):
     fixes = poor["suggestions"]
     assert {f["about"] for f in fixes} == {"persona_fit", "jargon", "claim", "differentiator"}
-    cmo = coach.app.personas["cmo"]
+    cmo = coach.resolver.personas["cmo"]
     for f in fixes:
         assert f["fix"] and f["citations"], f
         for c in f["citations"]:

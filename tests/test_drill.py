@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from training_helpers import kb_copy, run_cli, run_json
 
-from assistant.drill import WEIGHTS, Drill
-from assistant.errors import ConfigError
-from assistant.progress import Progress
+from assistant.cli import training as cli_training
+from assistant.core.errors import ConfigError
 from assistant.service import Pitchcraft
+from assistant.training.progress import Progress
+from assistant.training.rubric import WEIGHTS
 
 DESIGNER = "Brightfold's email designer is better than yours."
 GOOD = (
@@ -28,7 +29,7 @@ POOR = (
 
 @pytest.fixture(scope="module")
 def drill(knowledge_kb):
-    return Drill(Pitchcraft(knowledge_kb))
+    return Pitchcraft(knowledge_kb).drill()
 
 
 def _rubric(result) -> dict[str, dict]:
@@ -155,7 +156,6 @@ def test_cli_drill_grades_and_records(knowledge_kb, embedder, tmp_path, monkeypa
 
 
 def test_interactive_drill_reads_the_answer(knowledge_kb, embedder, tmp_path, monkeypatch, capsys):
-    from assistant import cli_training
 
     root = kb_copy(knowledge_kb, tmp_path)
     monkeypatch.setattr(cli_training, "_interactive", lambda args: True)

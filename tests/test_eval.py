@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import kb as kb_module
 from assistant.cli import main
-from assistant.config import Settings
-from assistant.errors import ConfigError
-from assistant.evaluation import (
+from assistant.core.config import Settings
+from assistant.core.errors import ConfigError
+from assistant.core.records import Chunk, DocMeta, Hit
+from assistant.index import kb as kb_module
+from assistant.index.kb import KnowledgeBase
+from assistant.retrieval.evaluation import (
     EvalReport,
     ModeScore,
     Question,
@@ -24,10 +26,8 @@ from assistant.evaluation import (
     load_questions,
     render_table,
 )
-from assistant.grounding import Judgement
-from assistant.kb import KnowledgeBase
-from assistant.records import Chunk, DocMeta, Hit
-from assistant.retrieval import Retriever, SearchResult
+from assistant.retrieval.grounding import Judgement
+from assistant.retrieval.retriever import Retriever, SearchResult
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -129,7 +129,7 @@ class _AbstainOnUnknown:
 
 
 def test_evaluate_scores_ranks_answers_and_abstention(hash_kb, monkeypatch) -> None:
-    monkeypatch.setattr("assistant.evaluation.Grounder", _AbstainOnUnknown)
+    monkeypatch.setattr("assistant.retrieval.evaluation.Grounder", _AbstainOnUnknown)
     qs = [
         Question("q1", "first", ("a.md",), ("alpha fact",), "fact"),
         Question("q2", "second", ("b.md", "b2.md"), ("beta fact",), "fact"),
@@ -234,6 +234,7 @@ def test_posthog_retrieval_floors(posthog_report) -> None:
     _check_floors(posthog_report, POSTHOG_FLOORS)
 
 
+@pytest.mark.slow  # the report fixture is chosen at run time
 @pytest.mark.parametrize("corpus", ["knowledge", "posthog"])
 @pytest.mark.parametrize("metric", ["hit5", "mrr10"])
 def test_hybrid_is_at_least_as_good_as_either_ranker(request, corpus, metric) -> None:
@@ -243,6 +244,7 @@ def test_hybrid_is_at_least_as_good_as_either_ranker(request, corpus, metric) ->
         assert hybrid >= getattr(report.scores[mode], metric) - 1e-9, render_table(report)
 
 
+@pytest.mark.slow  # the report fixture is chosen at run time
 @pytest.mark.parametrize("corpus", ["knowledge", "posthog"])
 def test_named_unanswerables_abstain_in_every_mode(request, corpus) -> None:
     report = request.getfixturevalue(f"{corpus}_report")

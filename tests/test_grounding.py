@@ -7,18 +7,25 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from assistant.ask import NOT_COVERED, ask
-from assistant.grounding import ANSWER_TYPES, Grounder, answer_type
-from assistant.loaders import load_file
-from assistant.retrieval import Retriever
-from assistant.sync import ingest
-from assistant.text import normalize
+from assistant.core.text import normalize
+from assistant.ingest.loaders import load_file
+from assistant.ingest.pipeline import ingest
+from assistant.jobs.ask import NOT_COVERED, AskResult, answer, plan_answer
+from assistant.retrieval.grounding import ANSWER_TYPES, Grounder, answer_type
+from assistant.retrieval.retriever import Retriever
+from assistant.writers.offline import OfflineWriter
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 # -- helpers ----------------------------------------------------------------------------------
 
 _doc_text: dict[str, str] = {}
+
+
+def ask(retriever: Retriever, question: str, k: int = 5) -> AskResult:
+    """The offline answer, as ``pitchcraft ask`` gives it without an LLM."""
+    plan = plan_answer(retriever, question, k)
+    return answer(plan, OfflineWriter().write(plan), retriever.kb.settings)
 
 
 def document_text(source: str) -> str:

@@ -20,13 +20,15 @@ from fake_openai import (
     status,
 )
 
-from assistant.config import REPO_ROOT, Settings
-from assistant.errors import ConfigError
-from assistant.llm import LLMWriter, pack_sources, plan_evidence, writer_choice
-from assistant.planner import PitchRequest
-from assistant.prompts import Prompts, Source, render_sources
+from assistant.core.config import REPO_ROOT, Settings
+from assistant.core.errors import ConfigError
+from assistant.core.text import sentences
+from assistant.jobs.pitch import PitchRequest
 from assistant.service import Pitchcraft
-from assistant.text import sentences
+from assistant.writers.choice import writer_choice
+from assistant.writers.llm import LLMWriter
+from assistant.writers.prompts import Prompts
+from assistant.writers.sources import Source, pack_sources, render_sources
 
 KEY = "sk-test-SECRET-0123456789"
 REQUEST = PitchRequest("cio", "Regional bank with a legacy core system", "Stratavia")
@@ -47,7 +49,7 @@ def make_app(kb, **llm) -> Pitchcraft:
         **llm,
     )
     app = Pitchcraft(kb, writer=None)
-    app.writer = LLMWriter(settings, Prompts(settings.prompts_dir), app.planner.vendor)
+    app.writer = LLMWriter(settings, Prompts(settings.prompts_dir))
     return app
 
 
@@ -55,7 +57,7 @@ def good_reply(app: Pitchcraft, request: PitchRequest = REQUEST) -> tuple[str, l
     """A JSON answer that quotes sources 1 and 2 verbatim, as a well-behaved model would."""
     plan = app.plan_pitch(request)
     sources = pack_sources(
-        plan_evidence(plan), app.writer.settings.llm_context_tokens, app.writer.model
+        plan.all_evidence(), app.writer.settings.llm_context_tokens, app.writer.model
     ).sources
     first, second = (sentences(s.text)[0] for s in sources[:2])
     body = {
@@ -224,7 +226,7 @@ def test_budget_packs_the_most_relevant_sources_first(knowledge_kb, llm_env: Fak
     result = app.pitch(REQUEST)
     assert result.scores["sources_dropped_for_budget"] > 0
     plan = app.plan_pitch(REQUEST)
-    packed = pack_sources(plan_evidence(plan), 600, "gpt-4o-mini")
+    packed = pack_sources(plan.all_evidence(), 600, "gpt-4o-mini")
     assert packed.sources[0].chunk.id == plan.features[0].facts[0].chunk.id
 
 
@@ -257,7 +259,7 @@ def test_injected_instructions_never_reach_output(
 ) -> None:
     """A document that talks to the model is fenced as data for the LLM and ignored by the
     offline composer."""
-    from assistant.sync import ingest
+    from assistant.ingest.pipeline import ingest
 
     corpus = tmp_path / "corpus" / "products"
     corpus.mkdir(parents=True)
@@ -292,11 +294,13 @@ def test_injected_instructions_never_reach_output(
 def test_llm_open_questions_keep_only_key_points_from_the_source(
     knowledge_kb, llm_env: FakeOpenAI
 ) -> None:
-    from assistant.llm_training import LLMOpenQuestionGenerator
-    from assistant.quiz import QuizMaker
+    from assistant.training.llm import LLMOpenQuestionGenerator
+    from assistant.training.quiz.maker import QuizMaker
 
     app = make_app(knowledge_kb)
-    maker = QuizMaker(knowledge_kb, open_generator=LLMOpenQuestionGenerator(app.writer))
+    maker = QuizMaker(
+        knowledge_kb, open_generator=LLMOpenQuestionGenerator(app.writer, knowledge_kb)
+    )
     fact = next(f for f in maker.pool.facts if f.feature)
     real = fact.text.split(",")[0].rstrip(".")
     body = {
@@ -327,8 +331,10 @@ def test_llm_open_questions_keep_only_key_points_from_the_source(
 def test_llm_rubric_grader_needs_the_learners_words_and_falls_back(
     knowledge_kb, llm_env: FakeOpenAI
 ) -> None:
-    from assistant.llm_training import LLMRubricGrader
-    from assistant.quiz import KeyPoint, SimilarityGrader, citation_of
+    from assistant.core.results import citation_of
+    from assistant.training.llm import LLMRubricGrader
+    from assistant.training.quiz.grading import SimilarityGrader
+    from assistant.training.quiz.records import KeyPoint
 
     app = make_app(knowledge_kb)
     chunk = next(iter(knowledge_kb.manifest.chunks_of_type("product")))

@@ -8,9 +8,10 @@ from pathlib import Path, PurePosixPath
 import pytest
 from fpdf import FPDF
 
-from assistant.errors import IngestError
-from assistant.loaders import discover, infer_meta, load_file
-from assistant.records import Document
+from assistant.core.errors import IngestError
+from assistant.core.records import Document
+from assistant.ingest.loaders import discover, load_file
+from assistant.ingest.meta import infer_meta
 
 
 def write(root: Path, rel: str, text: str | bytes) -> Path:

@@ -21,10 +21,11 @@ from test_pitch import (  # the independent grounding checks
     unsupported_numbers,
 )
 
-from assistant import kb as kb_module
 from assistant.cli import main
-from assistant.objection import ObjectionRequest, load_objection_phrasing
-from assistant.service import Pitchcraft, Result
+from assistant.core.results import Result
+from assistant.index import kb as kb_module
+from assistant.jobs.objection import ObjectionRequest, load_objection_phrasing
+from assistant.service import Pitchcraft
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICE = "Pipewell is way cheaper than you"

@@ -10,18 +10,14 @@ import numpy as np
 import pytest
 import yaml
 
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ConfigError
-from assistant.personas import (
-    PLACEHOLDERS,
-    Lexicon,
-    Persona,
-    PersonaResolver,
-    find_terms,
-    load_personas,
-    load_vocabulary,
-    normalize_title,
-)
+from assistant.core.errors import ConfigError
+from assistant.core.terms import Lexicon, find_terms, load_vocabulary
+from assistant.index.embeddings import HashingEmbedder
+from assistant.personas.loading import load_personas
+from assistant.personas.phrasing import PLACEHOLDERS
+from assistant.personas.resolver import PersonaResolver
+from assistant.personas.schema import Persona
+from assistant.personas.titles import normalize_title
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"

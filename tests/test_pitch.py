@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from assistant import kb as kb_module
 from assistant.cli import main
-from assistant.evidence import is_customer_sayable
-from assistant.personas import load_personas
-from assistant.planner import PitchRequest
-from assistant.service import Pitchcraft, Result
-from assistant.text import label_free, sentences, strip_label
+from assistant.core.results import Result
+from assistant.core.text import label_free, sentences, strip_label
+from assistant.index import kb as kb_module
+from assistant.jobs.pitch import PitchRequest
+from assistant.personas.loading import load_personas
+from assistant.retrieval.evidence import is_customer_sayable
+from assistant.service import Pitchcraft
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "prompts"
@@ -488,7 +489,7 @@ def test_same_request_gives_identical_json(app, persona, competitor) -> None:
     assert json.dumps(first.to_json(), sort_keys=True) == json.dumps(
         second.to_json(), sort_keys=True
     )
-    assert first.to_markdown("t") == second.to_markdown("t")
+    assert first.to_markdown() == second.to_markdown()
 
 
 def test_a_fresh_service_gives_the_same_pitch(pitches, knowledge_kb) -> None:

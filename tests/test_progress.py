@@ -11,9 +11,10 @@ from collections import Counter
 import pytest
 from training_helpers import kb_copy, run_json
 
-from assistant.errors import ConfigError
-from assistant.progress import INTERVALS, SCHEMA_VERSION, Progress
-from assistant.quiz import QuizMaker, grade
+from assistant.core.errors import ConfigError
+from assistant.training.progress import INTERVALS, SCHEMA_VERSION, Progress
+from assistant.training.quiz.grading import grade
+from assistant.training.quiz.maker import QuizMaker
 
 TODAY = dt.date(2026, 11, 20)
 

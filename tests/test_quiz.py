@@ -8,24 +8,16 @@ import re
 import pytest
 from training_helpers import kb_copy, run_cli, run_json
 
-from assistant.errors import ConfigError
-from assistant.evidence import chunk_sentences
-from assistant.lexical import tokenize
-from assistant.planner import Planner
-from assistant.quiz import (
-    BLANK,
-    FeatureRecallGenerator,
-    KeyPoint,
-    Question,
-    QuizMaker,
-    SimilarityGrader,
-    choice_index,
-    citation_of,
-    grade,
-    key_terms,
-    read_answers,
-)
-from assistant.text import normalize, number_key, numbers
+from assistant.cli import training as cli_training
+from assistant.core.errors import ConfigError
+from assistant.core.results import citation_of
+from assistant.core.text import normalize, number_key, numbers
+from assistant.index.lexical import tokenize
+from assistant.retrieval.evidence import chunk_sentences
+from assistant.training.quiz.generators import FeatureRecallGenerator, key_terms
+from assistant.training.quiz.grading import SimilarityGrader, choice_index, grade, read_answers
+from assistant.training.quiz.maker import QuizMaker
+from assistant.training.quiz.records import BLANK, KeyPoint, Question
 
 REQUIRED = {"id", "question", "kind", "answer", "explanation", "citations", "topic"}
 
@@ -52,7 +44,7 @@ def _corpus(kb) -> str:
 
 
 def _vendor_tokens(kb) -> set[str]:
-    vendor = Planner(kb).vendor()
+    vendor = kb.vendor
     return set(tokenize(vendor))
 
 
@@ -353,8 +345,7 @@ def test_answers_file_formats():
 
 
 def test_interactive_quiz_prompts_grades_and_records(knowledge_kb, tmp_path, monkeypatch, capsys):
-    from assistant import cli_training
-    from assistant.progress import Progress
+    from assistant.training.progress import Progress
 
     root = kb_copy(knowledge_kb, tmp_path)
     monkeypatch.setattr(cli_training, "_interactive", lambda args: True)

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import settings_for
 
-from assistant.records import Chunk, DocMeta, Hit
-from assistant.retrieval import RetrievalConfig, Retriever
-from assistant.store import Filters
-from assistant.sync import ingest
+from assistant.core.records import Chunk, DocMeta, Hit
+from assistant.index.embeddings import HashingEmbedder
+from assistant.index.filters import Filters
+from assistant.index.kb import KnowledgeBase
+from assistant.ingest.pipeline import ingest
+from assistant.retrieval.retriever import RetrievalConfig, Retriever
 
 MODES = ("dense", "lexical", "hybrid")
 TODAY = dt.date.today()
@@ -98,12 +101,15 @@ def tiny_corpus(root: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def tiny_kb(hash_kb, tmp_path: Path):
-    report = ingest(hash_kb, [tiny_corpus(tmp_path / "corpus")])
+@pytest.fixture(scope="module")
+def tiny_kb(tmp_path_factory: pytest.TempPathFactory):
+    """Seven small documents with the hashing embedder, ingested once. Read-only."""
+    root = tmp_path_factory.mktemp("tiny")
+    kb = KnowledgeBase(settings_for(root / "kb", embed_model="hash"), HashingEmbedder())
+    report = ingest(kb, [tiny_corpus(root / "corpus")])
     assert not report.failed, report.failed
     assert len(report.added) == 7
-    return hash_kb
+    return kb
 
 
 def all_chunks(kb) -> list[Chunk]:
@@ -251,7 +257,7 @@ def _competitive_hits() -> list[Hit]:
 
 def test_competitor_boost_lifts_that_competitors_battlecard_and_comparison(tiny_kb) -> None:
     r = Retriever(tiny_kb, RetrievalConfig(per_source=0, competitor_boost=1.1))
-    assert r.competitors() == ["Acme", "Zenith"]
+    assert tiny_kb.competitor_names() == ["Acme", "Zenith"]
     result = r.rank("How do we beat ACME on price?", _competitive_hits(), [], k=5)
     assert result.competitors == ["Acme"]
     assert ids(result.hits) == ["card", "cmp", "prod", "prod-acme", "zen"]
@@ -272,10 +278,11 @@ def test_no_boost_without_the_name_or_with_boost_one(tiny_kb) -> None:
 
 
 def test_mentioned_competitors_ignores_case_and_spacing(tiny_kb) -> None:
-    r = Retriever(tiny_kb)
-    assert r.mentioned_competitors("acme and ZENITH") == ["Acme", "Zenith"]
-    assert r.mentioned_competitors("A-C-M-E?") == ["Acme"]
-    assert r.mentioned_competitors("Nimbra Integrations") == []
+    assert tiny_kb.mentioned_competitors("acme and ZENITH") == ["Acme", "Zenith"]
+    assert tiny_kb.mentioned_competitors("A-C-M-E?") == ["Acme"]
+    assert tiny_kb.mentioned_competitors("Nimbra Integrations") == []
+    assert tiny_kb.resolve_competitor("ZENITH") == "Zenith"
+    assert tiny_kb.resolve_competitor("Nimbra") is None
 
 
 # -- determinism --------------------------------------------------------------------------------

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from assistant.chunking import PIPELINE_VERSION
-from assistant.embeddings import HashingEmbedder
-from assistant.errors import ConfigError, LockedError
-from assistant.kb import KnowledgeBase
-from assistant.store import ChromaStore, Filters
-from assistant.sync import ingest
+from assistant.core.errors import ConfigError, LockedError
+from assistant.index.embeddings import HashingEmbedder
+from assistant.index.filters import Filters
+from assistant.index.kb import KnowledgeBase
+from assistant.index.store import ChromaStore
+from assistant.ingest.chunking import PIPELINE_VERSION
+from assistant.ingest.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTHOG = ROOT.parent / "shared" / "corpora" / "posthog"
@@ -287,7 +288,7 @@ def test_pipeline_change_rechunks_without_reembedding_same_text(
 ) -> None:
     src = make_corpus(tmp_path / "src")
     ingest(hash_kb, [src])
-    monkeypatch.setattr("assistant.sync.PIPELINE_VERSION", PIPELINE_VERSION + "-next")
+    monkeypatch.setattr("assistant.ingest.pipeline.PIPELINE_VERSION", PIPELINE_VERSION + "-next")
     forbid_embedding(monkeypatch, hash_kb)
     report = ingest(hash_kb, [src])
     assert len(report.updated) == 4 and report.embedded == 0
@@ -317,7 +318,7 @@ def test_front_matter_change_updates_metadata_in_place(
 
 
 def test_second_ingest_waits_for_the_lock_then_fails(tmp_path: Path) -> None:
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
     src = make_corpus(tmp_path / "src")
     root = tmp_path / "kb"
@@ -365,7 +366,7 @@ def test_locked_ingest_from_the_command_line(tmp_path: Path) -> None:
 def test_store_built_with_another_model_needs_rebuild(
     hash_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    from assistant.config import Settings
+    from assistant.core.config import Settings
 
     src = make_corpus(tmp_path / "src")
     ingest(hash_kb, [src])

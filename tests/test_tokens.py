@@ -15,8 +15,8 @@ import tiktoken.load
 import tiktoken.registry
 from tiktoken_ext import openai_public
 
-from assistant import tokens
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
+from assistant.writers import tokens
 
 SAMPLES = [
     "hello world",

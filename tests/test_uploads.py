@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.sync import ingest, reingest_all, remove_document
-from assistant.uploads import (
+from assistant.core.config import Settings
+from assistant.ingest.pipeline import ingest, reingest_all, remove_document
+from assistant.ingest.uploads import (
     UploadRejected,
     check_upload,
     delete_document,

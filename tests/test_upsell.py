@@ -18,13 +18,15 @@ from test_pitch import (  # the independent grounding checks
     unsupported_numbers,
 )
 
-from assistant import kb as kb_module
 from assistant.cli import main
-from assistant.errors import ConfigError
-from assistant.personas import find_terms
-from assistant.service import Pitchcraft, Result
-from assistant.text import normalize
-from assistant.upsell import Account, Issue, UpsellPlanner, load_account, load_upsell_phrasing
+from assistant.core.errors import ConfigError
+from assistant.core.results import Result
+from assistant.core.terms import find_terms
+from assistant.core.text import normalize
+from assistant.index import kb as kb_module
+from assistant.jobs.accounts import Account, Issue, load_account
+from assistant.jobs.upsell import UpsellPlanner, load_upsell_phrasing
+from assistant.service import Pitchcraft
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = ROOT / "examples" / "accounts"

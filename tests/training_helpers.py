@@ -20,7 +20,7 @@ def run_cli(
 ) -> tuple[int, str, str]:
     """Run ``pitchcraft ARGV``; with ``embedder`` the command reuses the session model."""
     if embedder is not None:
-        monkeypatch.setattr("assistant.kb.make_embedder", lambda *a, **k: embedder)
+        monkeypatch.setattr("assistant.index.kb.make_embedder", lambda *a, **k: embedder)
     capsys.readouterr()
     code = cli.main(argv)
     out, err = capsys.readouterr()

@@ -1,0 +1,244 @@
+"""The sales commands: ``ingest``, ``status``, ``ask``, ``pitch``, ``objection``, ``upsell``,
+``personas`` and ``eval retrieval``. Each parses, calls the package and renders."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.cli.common import EXIT_OK, EXIT_PARTIAL, Bars, emit, emit_result, live, service
+from assistant.core.config import Settings
+from assistant.core.errors import ConfigError
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index.kb import KnowledgeBase
+    from assistant.ingest.pipeline import ingest
+
+    kb = KnowledgeBase(settings)
+    bars = Bars(enabled=sys.stderr.isatty() and not args.quiet)
+    try:
+        report = ingest(
+            kb, [Path(p) for p in args.paths], prune=args.prune, rebuild=args.rebuild, progress=bars
+        )
+    finally:
+        bars.close()
+    emit(args, report.to_json(), lambda _: _render_ingest(report))
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def _render_ingest(r: Any) -> str:
+    lines = [r.summary()]
+    for f in r.failed:
+        lines.append(f"  FAILED  {f['path']}: {f['error']}")
+    for w in r.warnings:
+        lines.append(f"  warning {w['path']}: {w['warning']}")
+    if r.missing:
+        lines.append(
+            f"  {len(r.missing)} document(s) whose files are gone are still indexed "
+            "(use --prune to remove them): " + ", ".join(r.missing)
+        )
+    return "\n".join(lines)
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.index.kb import KnowledgeBase
+    from assistant.index.status import kb_status
+
+    kb = KnowledgeBase(settings)
+    data = kb_status(kb.manifest, settings, kb.store.info.embed_model or settings.embed_model)
+    emit(args, data, _render_status)
+    return EXIT_OK
+
+
+def _render_status(data: dict) -> str:
+    rows = [
+        f"{len(data['documents'])} documents, {data['chunks']} chunks "
+        f"(embedding model: {data['embed_model']}); {data['stale']} stale",
+        "",
+    ]
+    width = max((len(d["source"]) for d in data["documents"]), default=10)
+    rows.append(f"{'source':<{width}}  {'type':<11} {'chunks':>6}  {'updated':<10}  ")
+    for d in data["documents"]:
+        flag = "STALE" if d["stale"] else ""
+        rows.append(
+            f"{d['source']:<{width}}  {d['doc_type']:<11} {d['chunks']:>6}  "
+            f"{d['updated'] or '-':<10}  {flag}"
+        )
+    return "\n".join(rows)
+
+
+def _filters(args: argparse.Namespace):
+    import datetime as dt
+
+    from assistant.index.filters import Filters
+
+    min_days = None
+    if getattr(args, "fresh_days", None):
+        min_days = (dt.date.today() - dt.timedelta(days=args.fresh_days)).toordinal()
+    return Filters(
+        doc_types=tuple(args.doc_type or ()),
+        products=tuple(args.product or ()),
+        competitors=tuple(args.competitor_filter or ()),
+        audience=args.audience,
+        min_updated_days=min_days,
+    )
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    from assistant.core.records import AUDIENCES, DOC_TYPES
+
+    g = p.add_argument_group("filters")
+    g.add_argument("--doc-type", action="append", choices=DOC_TYPES, help="repeatable")
+    g.add_argument("--product", action="append", help="repeatable; as in front-matter")
+    g.add_argument(
+        "--only-competitor",
+        dest="competitor_filter",
+        action="append",
+        help="only documents about this competitor; repeatable",
+    )
+    g.add_argument("--audience", choices=AUDIENCES, help="customer-safe hides internal documents")
+    g.add_argument("--fresh-days", type=int, help="only documents updated in the last N days")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    app = service(settings)
+    result = app.ask(args.question, k=args.k, filters=_filters(args), on_text=live(args, app))
+    emit(args, result.to_json(), lambda _: _render_ask(result))
+    return EXIT_OK
+
+
+def _render_ask(result: Any) -> str:
+    from assistant.core.results import render_markdown_sections
+
+    lines = [f"**{result.question}**", "", result.answer, ""]
+    if result.citations.items:
+        lines.append(render_markdown_sections([], result.citations.items))
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    lines.append(f"\n(writer: {result.writer})")
+    return "\n".join(lines)
+
+
+def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    import hashlib
+
+    from assistant.index.kb import KnowledgeBase
+    from assistant.ingest.pipeline import ingest
+    from assistant.retrieval.evaluation import evaluate, load_questions, render_table
+    from assistant.retrieval.retriever import Retriever
+
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        raise ConfigError(f"--corpus {corpus} is not a folder")
+    questions = load_questions(Path(args.questions))
+    if not getattr(args, "kb", None):  # a KB of its own per corpus, reused across runs
+        slug = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
+        settings = settings.model_copy(
+            update={"kb": settings.kb / "eval" / f"{corpus.name}-{slug}"}
+        )
+    kb = KnowledgeBase(settings)
+    bars = Bars(enabled=sys.stderr.isatty() and not args.json)
+    try:
+        report = ingest(kb, [corpus], progress=bars)
+        if report.failed:
+            print(
+                f"pitchcraft: {len(report.failed)} corpus file(s) failed to ingest", file=sys.stderr
+            )
+        result = evaluate(kb, Retriever(kb), questions, corpus, progress=bars)
+    finally:
+        bars.close()
+    emit(args, result.to_json(), lambda _: render_table(result))
+    return EXIT_OK
+
+
+def cmd_pitch(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.jobs.pitch import PitchRequest
+
+    app = service(settings)
+    request = PitchRequest(
+        persona=args.persona,
+        account=args.account or "",
+        competitor=args.competitor,
+        company=args.company or "",
+        n_features=args.features,
+    )
+    return emit_result(args, app, lambda sink: app.pitch(request, on_text=sink))
+
+
+def cmd_objection(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.jobs.objection import ObjectionRequest
+
+    app = service(settings)
+    request = ObjectionRequest(args.text, args.persona, args.competitor)
+    return emit_result(args, app, lambda sink: app.objection(request, on_text=sink))
+
+
+def cmd_upsell(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.jobs.accounts import load_account
+
+    account = load_account(Path(args.account_file))
+    app = service(settings)
+    return emit_result(args, app, lambda sink: app.upsell(account, on_text=sink))
+
+
+def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.personas.loading import load_personas
+
+    personas = load_personas(settings.prompts_dir)
+    data = [{"id": p.id, "title": p.title, "tone": p.tone} for p in personas.values()]
+    emit(args, data, lambda d: "\n".join(f"{x['id']:<12} {x['title']:<36} {x['tone']}" for x in d))
+    return EXIT_OK
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the sales commands to the ``pitchcraft`` parser."""
+    p = sub.add_parser("ingest", parents=[common], help="load or refresh documents")
+    p.add_argument("paths", nargs="+", help="files or folders to ingest")
+    p.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
+    p.add_argument("--rebuild", action="store_true", help="start the store over")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", parents=[common], help="documents, chunks and stale flags")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ask", parents=[common], help="a cited answer, or 'not covered'")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=5, help="results to retrieve (default 5)")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("pitch", parents=[common], help="a persona-tailored, cited pitch")
+    p.add_argument("--persona", required=True, help="persona id or any job title")
+    p.add_argument("--account", help="account context: situation, pains, systems")
+    p.add_argument("--competitor", help="competitor in the deal")
+    p.add_argument("--company", help="the prospect's company name")
+    p.add_argument("--features", type=int, default=3, help="features to pick (default 3)")
+    p.set_defaults(func=cmd_pitch)
+
+    p = sub.add_parser("objection", parents=[common], help="handle an objection, with sources")
+    p.add_argument("text", help="the objection, in the buyer's words")
+    p.add_argument("--persona", help="persona id or job title of who raised it")
+    p.add_argument("--competitor", help="competitor in the deal")
+    p.set_defaults(func=cmd_objection)
+
+    p = sub.add_parser("upsell", parents=[common], help="an expansion narrative for an account")
+    p.add_argument("--account-file", required=True, help="account YAML (examples/accounts/)")
+    p.set_defaults(func=cmd_upsell)
+
+    p = sub.add_parser("personas", parents=[common], help="built-in personas")
+    p.set_defaults(func=cmd_personas)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
+    ev = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    p = ev.add_parser(
+        "retrieval",
+        parents=[common],
+        help="dense, lexical, hybrid and the peer recipe side by side",
+    )
+    p.add_argument("--corpus", required=True, help="folder of documents")
+    p.add_argument("--questions", required=True, help="JSONL: question, sources, answer_contains")
+    p.set_defaults(func=cmd_eval_retrieval)

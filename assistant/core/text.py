@@ -1,0 +1,149 @@
+"""Small text utilities shared by answering, composing and verification."""
+
+from __future__ import annotations
+
+import re
+
+_ABBREV = (
+    "e.g.",
+    "i.e.",
+    "etc.",
+    "vs.",
+    "approx.",
+    "incl.",
+    "Dr.",
+    "Mr.",
+    "Ms.",
+    "St.",
+    "No.",
+    "U.S.",
+    "Inc.",
+    "Ltd.",
+    "min.",
+    "max.",
+)
+_SPLIT_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$€£])")
+_LIST_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+_NUMBER_RE = re.compile(
+    r"(?<![\w.])[$€£]?\d+(?:[.,]\d+)*(?:\s?(?:%|k|m|bn|x|ms|gb|tb|pb))?(?![\w])", re.I
+)
+_WS_RE = re.compile(r"\s+")
+_FOOTNOTE_RE = re.compile(r"^[*†‡]+(?=[\"“A-Z])")  # ``*Flags are a paid add-on.``: a footnote
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace and lower-case, for containment checks."""
+    return _WS_RE.sub(" ", text).strip().lower()
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences; list items and table rows count as sentences of their own."""
+    out: list[str] = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
+        buf: list[str] = []
+        for line in lines:
+            if _LIST_RE.match(line) or " — " in line or line.startswith("|"):
+                if buf:
+                    out.extend(_split(" ".join(buf)))
+                    buf = []
+                out.extend(_split(_LIST_RE.sub("", line)))
+            else:
+                buf.append(line)
+        if buf:
+            out.extend(_split(" ".join(buf)))
+    return [_FOOTNOTE_RE.sub("", s) for s in out if re.search(r"\w", s)]
+
+
+def _split(text: str) -> list[str]:
+    """Split on sentence ends, never inside an unfinished quotation."""
+    protected = text
+    for i, abbr in enumerate(_ABBREV):
+        protected = protected.replace(abbr, f"\x00{i}\x00")
+    restored: list[str] = []
+    carry = ""
+    for part in _SPLIT_RE.split(protected):
+        for i, abbr in enumerate(_ABBREV):
+            part = part.replace(f"\x00{i}\x00", abbr)
+        part = f"{carry} {part.strip()}".strip() if carry else part.strip()
+        carry = ""
+        if _open_quote(part):
+            carry = part
+        elif part:
+            restored.append(part)
+    if carry:
+        restored.append(carry)
+    return restored
+
+
+_LABEL_RE = re.compile(r"^[^:.!?]{1,40}:\s+(?=\S)")
+
+
+def strip_label(sentence: str) -> str:
+    """``Retention: 90 days on Team …`` → ``90 days on Team …`` (a list item's short label,
+    written as ``**Retention.**`` in the source)."""
+    m = _LABEL_RE.match(sentence)
+    if m and len(m.group(0).split()) <= 5:
+        return sentence[m.end() :]
+    return sentence
+
+
+# A capitalised word and two more before any comma: a sentence, not a list of names or figures.
+_SENTENCE_START_RE = re.compile(r"[\"“]?[A-Z][a-z'’-]*(?: [^\s,;:]+){2} ")
+
+
+def label_free(sentence: str) -> str:
+    """A labelled list item as prose: ``Tenant isolation: Each tenant has …`` → ``Each tenant
+    has …``. The label stays before a fragment (``Retention: 90 days …``, ``Systems: JDBC, …``)."""
+    body = strip_label(sentence)
+    return body if body != sentence and _SENTENCE_START_RE.match(body) else sentence
+
+
+def _open_quote(text: str) -> bool:
+    """Inside an unfinished quotation: do not end the sentence here."""
+    return (text.count('"') % 2 == 1) or (text.count("“") > text.count("”"))
+
+
+def with_citation(sentence: str, n: int) -> str:
+    """``Sentence [n].``: the marker goes before the closing punctuation."""
+    s = sentence.rstrip()
+    if s.endswith(('"', "”", "'", ")")):
+        return f"{s} [{n}]"
+    end = s[-1] if s and s[-1] in ".!?" else "."
+    body = s[:-1].rstrip() if s and s[-1] in ".!?" else s
+    return f"{body} [{n}]{end}"
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as written (``$48,000``, ``99.95%``, ``15k``), for grounding checks."""
+    return [m.group(0).strip() for m in _NUMBER_RE.finditer(text)]
+
+
+def number_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, token)`` of every number in ``text``, as ``numbers`` finds them."""
+    return [(m.start(), m.end(), m.group(0)) for m in _NUMBER_RE.finditer(text)]
+
+
+def number_key(token: str) -> str:
+    """Canonical form of a number token: ``$48,000`` → ``48000``, ``99.9 %`` → ``99.9%``."""
+    t = token.lower().replace(",", "").replace(" ", "")
+    return t.lstrip("$€£")
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    """One line of at most ``limit`` characters, with an ellipsis when cut."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_INJECTION_RE = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|"
+    r"previous|prior)\b|\byou are now\b|\bsystem prompt\b|\bas an ai\b|"
+    r"\bnew instructions\b|\bdo not follow\b.{0,30}\brules\b",
+    re.I,
+)
+
+
+def looks_like_injection(sentence: str) -> bool:
+    """Text that addresses a language model instead of a reader (prompt injection)."""
+    return bool(_INJECTION_RE.search(sentence))

@@ -1,0 +1,97 @@
+"""HTML to text with Markdown-style headings (the only ``bs4`` import): site chrome dropped,
+tables linearised, the page's date read from its meta tags."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_HTML_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
+
+
+def linearize_table(header: list[str], body: list[list[str]]) -> list[str]:
+    """One line per row, ``Row label — Col A: x; Col B: y``, so no cell loses its column."""
+    out = []
+    for row in body:
+        if header and len(header) == len(row) and len(row) > 1:
+            pairs = [f"{h}: {c}" if h else c for h, c in zip(header[1:], row[1:], strict=True) if c]
+            label = row[0] or header[0]
+            out.append(f"{label} — " + "; ".join(pairs) if label else "; ".join(pairs))
+        else:
+            out.append(" | ".join(c for c in row if c))
+    return [line for line in out if line.strip(" —|;")]
+
+
+def html_table_lines(table: Any) -> list[str]:
+    rows = [
+        [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
+        for tr in table.find_all("tr")
+    ]
+    if not rows:
+        return []
+    first = table.find("tr")
+    has_header = first.find_parent("thead") is not None or not first.find("td")
+    return linearize_table(rows[0], rows[1:]) if has_header else linearize_table([], rows)
+
+
+def replace_html_tables(segment: str) -> str:
+    from bs4 import BeautifulSoup
+
+    def render(m: re.Match[str]) -> str:
+        table = BeautifulSoup(m.group(0), "html.parser").find("table")
+        return "\n\n" + "\n".join(html_table_lines(table)) + "\n\n" if table else ""
+
+    return _HTML_TABLE_RE.sub(render, segment)
+
+
+_HTML_DROP = ("script", "style", "noscript", "nav", "footer", "header", "svg", "form", "template")
+
+
+_HTML_DATE_META = ("updated", "last-modified", "date", "article:modified_time", "dcterms.modified")
+
+
+def _html_updated(soup: Any) -> str:
+    """The page's date from ``<meta name="updated" content="2026-11-20">`` and kin, or ""."""
+    for meta in soup.find_all("meta"):
+        key = str(meta.get("name") or meta.get("property") or "").strip().lower()
+        value = str(meta.get("content") or "").strip()
+        if key in _HTML_DATE_META and re.match(r"\d{4}-\d{2}-\d{2}", value):
+            return value[:10]
+    return ""
+
+
+def html_to_text(html: str) -> tuple[str, str, str]:
+    """Return (title, text with Markdown-style headings, updated date or "") of a page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    updated = _html_updated(soup)
+    for tag in soup(_HTML_DROP):
+        if tag.name == "header" and tag.find("h1") is not None:
+            continue  # the page's own title block (h1 and intro), not site chrome
+        tag.decompose()
+    root = soup.body or soup
+    for table in root.find_all("table"):
+        rows = soup.new_tag("div")
+        for line in html_table_lines(table):
+            p = soup.new_tag("p")
+            p.string = line
+            rows.append(p)
+        table.replace_with(rows)
+    lines: list[str] = []
+    blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "dt", "dd", "blockquote"]
+    for el in root.find_all(blocks):
+        if el.find_parent(["li", "p", "pre", "blockquote", "dd"]) is not None:
+            continue
+        text = el.get_text("\n" if el.name == "pre" else " ", strip=el.name != "pre")
+        text = re.sub(r"[ \t]+", " ", text) if el.name != "pre" else text
+        if not text.strip():
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            lines.append(f"\n{'#' * int(el.name[1])} {text}\n")
+        elif el.name == "li":
+            lines.append(f"- {text}")
+        else:
+            lines.append(f"{text}\n")
+    return title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), updated

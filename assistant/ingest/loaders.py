@@ -1,0 +1,125 @@
+"""Turn files into typed ``Document`` records: Markdown/MDX, text, PDF and HTML.
+
+Every failure is an ``IngestError(path, reason)`` with a one-line reason; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from assistant.core.errors import IngestError
+from assistant.core.records import Block, DocMeta, Document
+from assistant.ingest.html import html_to_text
+from assistant.ingest.markdown import first_heading, markdown_to_text, split_front_matter
+from assistant.ingest.meta import build_meta
+from assistant.ingest.pdf import load_pdf, pdf_text
+
+MARKDOWN_EXTS = {".md", ".markdown", ".mdx"}
+TEXT_EXTS = {".txt"}
+HTML_EXTS = {".html", ".htm"}
+PDF_EXTS = {".pdf"}
+SUPPORTED_EXTS = MARKDOWN_EXTS | TEXT_EXTS | HTML_EXTS | PDF_EXTS
+
+
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    """Decode bytes as UTF-8, falling back to Windows-1252 with a warning; reject binary."""
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary content (NUL bytes), not a text document")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise ValueError(f"not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return text, f"not UTF-8 (byte {exc.start}); decoded as Windows-1252"
+
+
+def load_markdown(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
+    front, body = split_front_matter(raw)
+    text = markdown_to_text(body)
+    return build_meta(rel, front, first_heading(text)), [Block(text)]
+
+
+def load_text(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
+    text = raw.strip()
+    title = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:120]
+    return build_meta(rel, {}, title), [Block(text)]
+
+
+def load_html(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
+    title, text, updated = html_to_text(raw)
+    front = {"updated": updated} if updated else {}
+    return build_meta(rel, front, title or first_heading(text)), [Block(text)]
+
+
+def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:
+    """Load one file. Returns the document and an optional warning; raises ``IngestError``."""
+    shown = str(rel)
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_EXTS:
+        raise IngestError(shown, f"unsupported file type {ext or '(none)'}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(shown, f"cannot read file ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise IngestError(shown, "empty file")
+    warning = None
+    try:
+        if ext in PDF_EXTS:
+            if not data.startswith(b"%PDF"):
+                raise ValueError("not a PDF (missing %PDF header)")
+            meta, blocks = load_pdf(data, rel)
+        else:
+            text, warning = _decode(data)
+            if ext in MARKDOWN_EXTS:
+                meta, blocks = load_markdown(text, rel)
+            elif ext in HTML_EXTS:
+                meta, blocks = load_html(text, rel)
+            else:
+                meta, blocks = load_text(text, rel)
+    except ValueError as exc:
+        raise IngestError(shown, str(exc)) from None
+    if not any(b.text.strip() for b in blocks):
+        raise IngestError(shown, "no text to index after removing markup")
+    doc = Document(shown, meta, tuple(blocks), hashlib.sha256(data).hexdigest())
+    return doc, warning
+
+
+def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
+    """Expand folders to supported files, each with its path relative to the folder given.
+
+    A file reached twice (overlapping arguments such as ``docs docs/a``, or a symlink to a
+    file in the same tree) is listed once, preferring the entry that is not a symlink.
+    """
+    found: list[tuple[Path, PurePosixPath]] = []
+    for root in paths:
+        if root.is_dir():
+            for p in sorted(root.rglob("*")):
+                rel = p.relative_to(root)
+                hidden = any(part.startswith((".", "_")) for part in rel.parts)
+                if hidden or p.suffix.lower() not in SUPPORTED_EXTS:
+                    continue
+                if p.is_file() or p.is_symlink():
+                    found.append((p, PurePosixPath(rel.as_posix())))
+        elif root.exists() or root.is_symlink():
+            found.append((root, PurePosixPath(root.name)))
+        else:
+            raise IngestError(str(root), "no such file or folder")
+    chosen: dict[str, int] = {}
+    for i, (path, _) in enumerate(found):
+        key = str(path.resolve())
+        if key not in chosen or (found[chosen[key]][0].is_symlink() and not path.is_symlink()):
+            chosen[key] = i
+    return [found[i] for i in sorted(chosen.values())]
+
+
+def raw_text(path: Path) -> str:
+    """A file's text as a plain RAG recipe reads it: PDF text layers, other files as UTF-8."""
+    data = path.read_bytes()
+    if path.suffix.lower() in PDF_EXTS:
+        return pdf_text(data)
+    return data.decode("utf-8", errors="replace")

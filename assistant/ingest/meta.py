@@ -1,0 +1,125 @@
+"""Document metadata: front-matter first, folder and file-name conventions as the fallback
+(see docs/knowledge-conventions.md), validated into a ``DocMeta``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+from assistant.core.records import AUDIENCES, COMPETITIVE_TYPES, DOC_TYPES, DocMeta
+
+# Folder (or file-name) conventions, checked in order; the first match sets doc_type.
+_FOLDER_TYPES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("battlecard", frozenset({"battlecards", "battlecard", "competitors", "competitive"})),
+    ("comparison", frozenset({"comparisons", "comparison", "versus"})),
+    ("case_study", frozenset({"case-studies", "case_studies", "casestudies", "customers"})),
+    ("pricing", frozenset({"pricing", "packaging"})),
+    ("internal", frozenset({"internal", "handbook", "sales", "playbooks", "enablement"})),
+    ("security", frozenset({"security", "privacy", "compliance", "trust", "legal"})),
+    ("product", frozenset({"products", "product", "docs", "features", "modules"})),
+)
+_VS_RE = re.compile(r"^(?P<us>[a-z0-9]+(?:-[a-z0-9]+)*?)-vs-(?P<them>[a-z0-9-]+)$")
+
+
+def humanize(slug: str) -> str:
+    """``session-replay`` → ``Session Replay``."""
+    words = re.split(r"[-_\s]+", slug.strip())
+    return " ".join(w if w.isupper() else w.capitalize() for w in words if w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata
+
+
+def infer_meta(rel: PurePosixPath) -> dict[str, Any]:
+    """Metadata from folder and file names, the fallback when front-matter says nothing."""
+    names_as_given = rel.parts[:-1]  # original case, so ``docs/SSO/`` stays "SSO"
+    parts = [p.lower() for p in names_as_given]
+    out: dict[str, Any] = {"doc_type": "general", "product": "", "competitor": ""}
+    vs = _VS_RE.match(rel.stem.lower())
+    if vs:
+        them = rel.stem[len(rel.stem) - len(vs["them"]) :]
+        out.update(doc_type="comparison", competitor=humanize(them))
+    else:
+        for doc_type, names in _FOLDER_TYPES:
+            hit = next((i for i, p in enumerate(parts) if p in names), None)
+            if hit is None:
+                continue
+            out["doc_type"] = doc_type
+            if doc_type in COMPETITIVE_TYPES:
+                out["competitor"] = humanize(rel.stem)
+            elif doc_type == "product":
+                below = names_as_given[hit + 1 :]
+                out["product"] = humanize(below[0] if below else rel.stem)
+            break
+    out["audience"] = "internal" if out["doc_type"] == "internal" else "customer-safe"
+    return out
+
+
+def spelled_as_in(text: str, name: str) -> str:
+    """How ``text`` spells ``name``, ignoring case, spaces and hyphens; else ``name``.
+
+    A file name is lower-case (``posthog-vs-launchdarkly``), so a competitor inferred from it
+    takes its spelling from the document title ("PostHog vs LaunchDarkly").
+    """
+    letters = re.sub(r"[^0-9a-z]", "", name.lower())
+    if not letters or not text:
+        return name
+    pattern = r"(?<![0-9A-Za-z])" + r"[\s-]?".join(map(re.escape, letters)) + r"(?![0-9A-Za-z])"
+    m = re.search(pattern, text, re.I)
+    return m.group(0) if m else name
+
+
+def _as_date(value: Any, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValueError(f"front-matter '{field}' is not a date: {value!r}") from None
+
+
+def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta:
+    """Merge front-matter over folder conventions and validate the result."""
+    inferred = infer_meta(rel)
+    doc_type = str(front.get("doc_type") or inferred["doc_type"]).strip().lower()
+    if doc_type not in DOC_TYPES:
+        raise ValueError(f"unknown doc_type {doc_type!r} (expected one of {', '.join(DOC_TYPES)})")
+    audience = str(front.get("audience") or inferred["audience"]).strip().lower()
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r} (expected customer-safe or internal)")
+    personas = front.get("personas") or ()
+    if isinstance(personas, str):
+        personas = [p for p in re.split(r"[,\s]+", personas) if p]
+    if not isinstance(personas, list | tuple):
+        raise ValueError("front-matter 'personas' must be a list")
+    updated = _as_date(front.get("updated"), "updated") or _as_date(front.get("date"), "date")
+    known = {
+        "doc_type",
+        "audience",
+        "personas",
+        "updated",
+        "date",
+        "product",
+        "competitor",
+        "title",
+    }
+    extra = {k: str(v) for k, v in front.items() if k not in known and isinstance(v, str | int)}
+    title = str(front.get("title") or title or humanize(rel.stem))
+    competitor = str(front.get("competitor") or spelled_as_in(title, inferred["competitor"]))
+    return DocMeta(
+        doc_type=doc_type,
+        product=str(front.get("product") or inferred["product"]),
+        competitor=competitor,
+        audience=audience,
+        updated=updated,
+        personas=tuple(str(p).strip().lower() for p in personas),
+        title=title,
+        extra=extra,
+    )

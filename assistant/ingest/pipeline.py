@@ -1,0 +1,266 @@
+"""Incremental ingest: load → chunk → embed → store, keeping manifest, vectors and the
+lexical index in step.
+
+Per file the order is: new vectors are written, then the manifest swaps to the new chunk set
+in one transaction, then vectors that are no longer referenced are deleted. Unchanged files
+(same bytes, same pipeline) are skipped without loading the model. A file lock serialises
+writers, because Chroma's embedded mode is not process-safe.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from assistant.core.errors import IngestError, LockedError
+from assistant.core.records import Chunk, Document
+from assistant.core.text import looks_like_injection, sentences
+from assistant.index.kb import KnowledgeBase
+from assistant.index.manifest import DocRecord
+from assistant.ingest.chunking import PIPELINE_VERSION, Chunker
+from assistant.ingest.loaders import discover, load_file
+
+ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    embedded: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": self.failed,
+            "warnings": self.warnings,
+            "missing": self.missing,
+            "embedded": self.embedded,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "sources": {"added": self.added, "updated": self.updated, "removed": self.removed},
+        }
+
+    def summary(self) -> str:
+        return (
+            f"Ingested in {self.seconds:.1f}s: {len(self.added)} added, {len(self.updated)} "
+            f"updated, {len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.failed)} failed; {self.embedded} chunks embedded, {self.chunks} chunks "
+            "in the store."
+        )
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    path: Path
+    chunks: list[Chunk]
+    old_ids: list[str]
+    is_new: bool
+
+
+def _lock(kb: KnowledgeBase, timeout: float) -> FileLock:
+    kb.root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(kb.root / ".ingest.lock"))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise LockedError(
+            f"another ingest is writing to {kb.root} (waited {timeout:g}s); "
+            "try again when it finishes"
+        ) from None
+    return lock
+
+
+def ingest(
+    kb: KnowledgeBase,
+    paths: Sequence[Path],
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Bring the knowledge base in line with ``paths``; see the module docstring."""
+    return _run(kb, lambda: discover(paths), prune, rebuild, progress)
+
+
+def ingest_files(
+    kb: KnowledgeBase,
+    files: Sequence[tuple[Path, PurePosixPath]],
+    rebuild: bool = False,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Ingest exactly ``files``, each ``(path, source)``: the source name is given, not derived
+    from a folder (uploads keep their ``uploads/...`` name; a rebuild keeps every name)."""
+    return _run(kb, lambda: list(files), False, rebuild, progress)
+
+
+def remove_document(kb: KnowledgeBase, source: str) -> DocRecord | None:
+    """Delete one document: its vectors, its manifest rows and its place in the derived indexes,
+    under the ingest lock. Returns what was removed (None if ``source`` is unknown). The
+    document's file is left alone."""
+    lock = _lock(kb, kb.settings.lock_timeout)
+    try:
+        record = kb.manifest.document(source)
+        if record is None:
+            return None
+        ids = kb.manifest.chunk_ids(source)
+        if ids:
+            kb.store.delete(ids)
+        kb.manifest.remove_document(source)
+        kb.rebuild_derived()
+        return record
+    finally:
+        lock.release()
+
+
+def reingest_all(kb: KnowledgeBase, progress: ProgressCallback | None = None) -> IngestReport:
+    """Start the store over and re-read every indexed document from its file, keeping each
+    document's source name. Documents whose files are gone are reported as failed."""
+    files = [(Path(d.path), PurePosixPath(d.source)) for d in kb.manifest.documents()]
+    return ingest_files(kb, files, rebuild=True, progress=progress)
+
+
+def _run(
+    kb: KnowledgeBase,
+    find: Callable[[], list[tuple[Path, PurePosixPath]]],
+    prune: bool,
+    rebuild: bool,
+    progress: ProgressCallback | None,
+) -> IngestReport:
+    start = time.perf_counter()
+    report = IngestReport()
+    tick = progress or (lambda stage, done, total: None)
+    lock = _lock(kb, kb.settings.lock_timeout)
+    try:
+        if rebuild:
+            kb.reset()
+        # Open the vector store before anything else: a store built with another embedding
+        # model (or an unreachable server) is a ConfigError even when no file has changed.
+        _ = kb.store
+        manifest = kb.manifest
+        by_path = {d.path: d.source for d in manifest.documents()}
+        found = find()
+
+        # 1. Load and chunk what changed; skip what did not (no model load needed).
+        pending: list[_Pending] = []
+        for n, (path, rel) in enumerate(found, 1):
+            tick("files", n, len(found))
+            source = by_path.get(str(path.resolve()), str(rel))
+            try:
+                old = manifest.document(source)
+                if old and old.pipeline == PIPELINE_VERSION and old.sha256 == _sha256(path):
+                    report.unchanged.append(source)
+                    continue
+                doc, warning = load_file(path, rel)
+                if source != doc.source:
+                    doc = Document(source, doc.meta, doc.blocks, doc.sha256)
+                if warning:
+                    report.warnings.append({"path": source, "warning": warning})
+                chunker = Chunker(
+                    kb.embedder.count_tokens,
+                    kb.embedder.max_tokens,
+                    kb.settings.chunk_overlap_tokens,
+                )
+                chunks = chunker.chunk(doc)
+                if not chunks:
+                    raise IngestError(source, "no indexable text")
+                suspicious = next((s for s in sentences(doc.text) if looks_like_injection(s)), "")
+                if suspicious:
+                    note = f"text addressed to an AI model, never used as evidence: {suspicious!r}"
+                    report.warnings.append({"path": source, "warning": note[:180]})
+                old_ids = manifest.chunk_ids(source) if old else []
+                pending.append(_Pending(doc, path, chunks, old_ids, old is None))
+            except IngestError as exc:
+                report.failed.append({"path": exc.path, "error": exc.reason})
+            except OSError as exc:
+                report.failed.append({"path": str(rel), "error": f"cannot read file ({exc})"})
+
+        # 2. Embed every new chunk in one pass (better batching than per file).
+        fresh = []
+        for p in pending:
+            old = set(p.old_ids)
+            fresh.extend(c for c in p.chunks if c.id not in old)
+        vectors = {}
+        batch = max(kb.settings.embed_batch_size * 4, 64)
+        for s in range(0, len(fresh), batch):
+            part = fresh[s : s + batch]
+            for c, v in zip(part, kb.embedder.embed([c.embed_text for c in part]), strict=True):
+                vectors[c.id] = v
+            tick("embedding", min(s + batch, len(fresh)), len(fresh))
+        report.embedded = len(fresh)
+
+        # 3. Write file by file: new vectors, manifest swap, then stale vectors out.
+        for p in pending:
+            source = p.doc.source
+            try:
+                old = set(p.old_ids)
+                new = [c for c in p.chunks if c.id not in old]
+                kept = [c for c in p.chunks if c.id in old]
+                if new:
+                    kb.store.upsert(new, np.stack([vectors[c.id] for c in new]))
+                if kept:
+                    kb.store.update_metadata(kept)
+                manifest.replace_document(
+                    source,
+                    str(p.path.resolve()),
+                    p.doc.sha256,
+                    PIPELINE_VERSION,
+                    p.doc.meta,
+                    p.chunks,
+                )
+                stale = old - {c.id for c in p.chunks}
+                if stale:
+                    kb.store.delete(sorted(stale))
+                (report.added if p.is_new else report.updated).append(source)
+            except Exception as exc:
+                report.failed.append({"path": source, "error": f"store write failed: {exc}"})
+
+        # 4. Documents whose files are gone.
+        for d in manifest.documents():
+            if Path(d.path).exists():
+                continue
+            if prune:
+                kb.store.delete(manifest.chunk_ids(d.source))
+                manifest.remove_document(d.source)
+                report.removed.append(d.source)
+            else:
+                report.missing.append(d.source)
+
+        if report.changed or rebuild or not kb.lexical_is_current():
+            tick("lexical index", 0, 1)
+            kb.rebuild_derived()
+            tick("lexical index", 1, 1)
+        report.chunks = manifest.count_chunks()
+    finally:
+        lock.release()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,123 @@
+"""``pitchcraft pitch``: the plan of a pitch for one persona, deterministic and explainable.
+
+A small, diverse feature set for this persona, account and competitor (``features``), then
+the proof, competitive angle, objections, discovery questions, next step and rep notes around
+it (``talk``, ``involve``). Every item is an ``Evidence`` (a verbatim sentence and its chunk),
+so a writer can cite everything it says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from assistant.index.kb import KnowledgeBase
+from assistant.jobs import talk
+from assistant.jobs.features import FeaturePick, FeaturePicker
+from assistant.jobs.involve import InvolveNote, involve
+from assistant.jobs.talk import ObjectionNote
+from assistant.personas.resolver import Resolution
+from assistant.personas.schema import Persona
+from assistant.retrieval.evidence import Evidence
+
+
+@dataclass
+class PitchRequest:
+    persona: str
+    account: str = ""
+    competitor: str | None = None
+    company: str = ""
+    n_features: int = 3
+
+
+@dataclass
+class PitchPlan:
+    task: ClassVar[str] = "pitch"
+
+    request: PitchRequest
+    resolution: Resolution
+    competitor: str | None
+    features: list[FeaturePick]
+    hook: list[Evidence]
+    proof: list[Evidence]
+    competitive: list[Evidence]
+    objections: list[ObjectionNote]
+    discovery: list[Evidence]
+    next_step: list[Evidence]
+    landmines: list[Evidence]
+    involve: list[InvolveNote]
+    warnings: list[str] = field(default_factory=list)
+    vendor: str = "our platform"
+
+    @property
+    def persona(self) -> Persona:
+        return self.resolution.persona
+
+    def all_evidence(self) -> list[Evidence]:
+        """Everything the plan may say, in relevance order (what an LLM's sources are from)."""
+        out = [e for p in self.features for e in p.facts] + self.hook + self.proof
+        out += self.competitive + self.next_step + self.discovery
+        out += [e for n in self.objections for e in n.response] + self.landmines
+        return out + [e for t in self.involve for e in t.evidence]
+
+    def prompt_variables(self) -> dict[str, Any]:
+        r = self.request
+        features = [
+            {"name": p.feature.name, "module": p.feature.module, "why": p.why}
+            for p in self.features
+        ]
+        return {
+            "persona": self.persona.prompt_variables(self.vendor),
+            "company": r.company,
+            "account": r.account,
+            "competitor": self.competitor,
+            "features": features,
+        }
+
+
+class PitchPlanner:
+    """Builds ``PitchPlan``s from one knowledge base. Cheap to keep; caches per KB generation."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.features = FeaturePicker(kb)
+
+    def plan(self, request: PitchRequest, resolution: Resolution) -> PitchPlan:
+        kb = self.kb
+        persona = resolution.persona
+        warnings: list[str] = []
+        competitor = kb.resolve_competitor(request.competitor)
+        if request.competitor and not competitor:
+            warnings.append(
+                f"no battlecard or comparison page for {request.competitor!r}; "
+                "the competitive angle is left out"
+            )
+        n = request.n_features or persona.length.features
+        picks = self.features.pick(persona, request.account, competitor, n)
+        if len(picks) < n:
+            warnings.append(
+                f"only {len(picks)} feature(s) in the knowledge base can be pitched "
+                f"to a {persona.title} without their avoid-list vocabulary"
+            )
+        proof = talk.proof(kb, persona, picks, request.account)
+        competitive = talk.competitive(kb, persona, competitor, picks) if competitor else []
+        # The opener leads with one cited fact: a customer result, else the competitive
+        # angle's first point (it then is not repeated).
+        stories = [e for e in proof if e.chunk.meta.doc_type == "case_study"]
+        hook = stories[:1] or competitive[:1]
+        return PitchPlan(
+            request=request,
+            resolution=resolution,
+            competitor=competitor,
+            features=picks,
+            hook=hook,
+            proof=[e for e in proof if e not in hook][:2],
+            competitive=[e for e in competitive if e not in hook],
+            objections=talk.objections(kb, persona, competitor, request.account),
+            discovery=talk.discovery(kb, persona, request.account),
+            next_step=talk.next_step(kb),
+            landmines=talk.landmines(kb, competitor),
+            involve=involve(kb, persona, competitor),
+            warnings=warnings,
+            vendor=kb.vendor,
+        )

@@ -1,0 +1,198 @@
+"""What a pitch says around its features: proof, the competitive angle, objections to pre-empt,
+discovery questions, a concrete next step and battlecard landmines. Each is a list of
+``Evidence`` (verbatim sentences), chosen by the rules below.
+
+Weights were set by hand on the sample knowledge base and checked by reading pitches; they
+are not fitted to a labelled set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.core.terms import find_terms
+from assistant.index.kb import KnowledgeBase
+from assistant.index.lexical import tokenize
+from assistant.jobs.features import FeaturePick
+from assistant.personas.schema import Persona
+from assistant.retrieval.evidence import Evidence, chunk_sentences, is_customer_sayable, section_of
+
+# -- proof ------------------------------------------------------------------------------------
+PROOF_KIND_WEIGHT = (1.0, 0.8, 0.6, 0.45, 0.35, 0.25)  # by position in persona.proof
+PROOF_OTHER_KIND = 0.1  # a kind of proof the persona does not list
+PROOF_NAMES_FEATURE = 0.4  # per picked feature or module named in the story's chunk
+PROOF_ACCOUNT_WORD = 0.1  # per account word in the story's chunk
+PROOF_FOR_PERSONA = 0.3  # the story's front-matter names this persona
+PROOF_KEYWORD = 0.15  # per persona priority keyword in the sentence
+PROOF_RELEVANCE_CAP = 1.2
+# -- competitive angle ------------------------------------------------------------------------
+ANGLE_WINNING, ANGLE_OTHER = 1.0, 0.5  # a sentence from a winning section, or another one
+ANGLE_NAMES_FEATURE = 0.5  # per picked feature named
+ANGLE_KEYWORD = 0.15  # per persona priority keyword
+ANGLE_NAMES_RIVAL = 0.3  # the sentence names the competitor
+TICKS_RE = re.compile("[✔✓✅✖✗✘❌]")
+
+
+@dataclass
+class ObjectionNote:
+    objection: str
+    response: list[Evidence]
+
+
+def proof(
+    kb: KnowledgeBase, persona: Persona, picks: list[FeaturePick], account: str, k: int = 2
+) -> list[Evidence]:
+    """Metrics and quotes from case studies (and certifications for those who trust them)."""
+    conv = kb.conventions
+    pool = kb.manifest.chunks_of_type("case_study", "security")
+    names = [p.feature.name for p in picks] + [p.feature.module for p in picks]
+    keywords = [kw for p in persona.priorities for kw in p.keywords]
+    rivals = kb.competitor_names()
+    account_tokens = set(tokenize(account))
+    kinds = list(persona.proof)
+
+    def weight(kind: str) -> float:
+        return PROOF_KIND_WEIGHT[kinds.index(kind)] if kind in kinds else PROOF_OTHER_KIND
+
+    scored: list[tuple[float, Evidence]] = []
+    for e in chunk_sentences([c for c in pool if not c.internal], is_customer_sayable):
+        section = section_of(e.chunk)
+        if e.chunk.meta.doc_type == "security":
+            claims = conv.matches("certification_claim", e.text)
+            standard = conv.matches("certification_standard", e.text)
+            if not (claims and standard) or conv.matches("negation", e.text):
+                continue
+            kind = "certification"
+        elif conv.heading_has("quotes", section) or e.text.startswith(('"', "“")):
+            kind = "customer_quote"
+        elif re.search(r"\d", e.text) and conv.heading_has("results", section):
+            kind = "roi" if conv.matches("money_result", e.text) else "case_study"
+        else:
+            continue
+        if persona.avoided_terms(e.text) or find_terms(rivals, e.text):
+            continue  # competitor claims come only from battlecards and comparison pages
+        relevance = PROOF_NAMES_FEATURE * len(
+            find_terms(names, e.chunk.text + " " + e.chunk.meta.title)
+        )
+        relevance += PROOF_ACCOUNT_WORD * sum(
+            1 for t in tokenize(e.chunk.text) if t in account_tokens
+        )
+        relevance += PROOF_FOR_PERSONA * (persona.id in e.chunk.meta.personas)
+        relevance += PROOF_KEYWORD * len(find_terms(keywords, e.text))
+        scored.append((weight(kind) + min(relevance, PROOF_RELEVANCE_CAP), e))
+    scored.sort(key=lambda x: (-x[0], x[1].source, x[1].text))
+    ranked = [e for _, e in scored]
+    # A story written for this persona, or about the picked features, beats another
+    # customer's story about something else (a CMO hears no audit metrics).
+    fits = [
+        e
+        for e in ranked
+        if persona.id in e.chunk.meta.personas
+        or find_terms([p.feature.name for p in picks], e.text)
+    ]
+    out: list[Evidence] = []
+    for candidates, distinct in ((fits, True), (fits, False), (ranked, True)):
+        for e in candidates:
+            if len(out) == k:
+                return out
+            if e not in out and not (distinct and any(o.source == e.source for o in out)):
+                out.append(e)  # one proof point per document while fitting ones remain
+    return out
+
+
+def competitive(
+    kb: KnowledgeBase, persona: Persona, competitor: str, picks: list[FeaturePick], k: int = 2
+) -> list[Evidence]:
+    """Customer-safe, factual sentences from that competitor's battlecard or comparison."""
+    sections = kb.conventions.sections
+    chunks = [c for c in kb.competitor_chunks(competitor) if not c.internal]
+    names = [p.feature.name for p in picks]
+    keywords = [kw for p in persona.priorities for kw in p.keywords]
+    scored = []
+    for e in chunk_sentences(chunks, is_customer_sayable):
+        if persona.avoided_terms(e.text) or TICKS_RE.search(e.text):
+            continue  # tick-and-cross table rows do not read as prose
+        section = section_of(e.chunk).lower()
+        if e.chunk.meta.doc_type == "battlecard" and section not in sections["customer_angle"]:
+            continue
+        score = ANGLE_WINNING if section in sections["competitive_wins"] else ANGLE_OTHER
+        score += ANGLE_NAMES_FEATURE * len(find_terms(names, e.text))
+        score += ANGLE_KEYWORD * len(find_terms(keywords, e.text))
+        score += ANGLE_NAMES_RIVAL * bool(find_terms([competitor], e.text))
+        scored.append((score, e))
+    scored.sort(key=lambda x: (-x[0], x[1].chunk.ordinal, x[1].text))
+    return [e for _, e in scored[:k]]
+
+
+def objections(
+    kb: KnowledgeBase, persona: Persona, competitor: str | None, account: str, k: int = 2
+) -> list[ObjectionNote]:
+    """Objection/response pairs to pre-empt (battlecard first, then general ones)."""
+    conv = kb.conventions
+    chunks = kb.competitor_chunks(competitor) if competitor else []
+    if not chunks:
+        chunks = [
+            c
+            for c in kb.manifest.chunks_of_type("internal")
+            if conv.heading_has("objections", c.heading)
+        ]
+    keywords = [kw for p in persona.priorities for kw in p.keywords]
+    keywords += re.findall(r"[A-Za-z][\w-]{3,}", account)
+    notes: dict[str, tuple[float, ObjectionNote]] = {}
+    for c in chunks:
+        parts = c.heading.split(" > ")
+        if len(parts) < 2 or not conv.heading_has("objections", parts[-2]):
+            continue
+        objection = parts[-1].strip().strip('"“”')
+        response = chunk_sentences([c], is_customer_sayable, min_words=5)[:2]
+        if not response or objection in notes:
+            continue
+        score = len(find_terms(keywords, objection + " " + c.text))
+        notes[objection] = (score, ObjectionNote(objection, response))
+    ranked = sorted(notes.values(), key=lambda x: (-x[0], x[1].objection))
+    return [n for _, n in ranked[:k]]
+
+
+def discovery(kb: KnowledgeBase, persona: Persona, account: str, k: int = 4) -> list[Evidence]:
+    """Questions for this persona from a discovery guide (internal: rep-facing only)."""
+    chunks = [
+        c
+        for c in kb.manifest.chunks_of_type("internal", "general", "product")
+        if kb.conventions.matches("discovery_guide", f"{c.meta.title} {c.source}")
+    ]
+    focus = [f for f in persona.discovery_focus if f]
+    mine = [c for c in chunks if find_terms(focus, c.heading)]
+    questions = chunk_sentences(
+        mine or chunks, lambda s: s.rstrip().rstrip("\"'”’").endswith("?"), min_words=4
+    )
+    account_tokens = set(tokenize(account))
+    questions.sort(key=lambda e: -sum(1 for t in tokenize(e.text) if t in account_tokens))
+    return questions[:k]
+
+
+def next_step(kb: KnowledgeBase) -> list[Evidence]:
+    """A customer-safe fact that makes the next step concrete (a trial, proof of value)."""
+    pool = [c for c in kb.manifest.chunks_of_type("pricing", "product") if not c.internal]
+    offers = kb.conventions.next_step_offers
+    pattern = re.compile(rf"\b({'|'.join(map(re.escape, offers))})\b", re.I)
+    found = chunk_sentences(pool, lambda s: bool(pattern.search(s)) and is_customer_sayable(s))
+
+    def rank(e: Evidence) -> tuple[int, bool, int]:
+        offer = pattern.search(e.text)
+        kind = offers.index(offer.group(1).lower()) if offer else len(offers)
+        return (kind, e.chunk.meta.doc_type != "pricing", len(e.text))
+
+    return sorted(found, key=rank)[:1]
+
+
+def landmines(kb: KnowledgeBase, competitor: str | None, k: int = 3) -> list[Evidence]:
+    """Questions that expose the competitor's weak spots (battlecard, internal)."""
+    if not competitor:
+        return []
+    chunks = [
+        c
+        for c in kb.competitor_chunks(competitor)
+        if kb.conventions.heading_has("landmines", c.heading)
+    ]
+    return chunk_sentences(chunks, min_words=5)[:k]

@@ -1,0 +1,100 @@
+"""Picking sentences out of the knowledge base: the raw material of every plan.
+
+Everything a writer may say comes through here as an ``Evidence`` record: a verbatim sentence
+and the chunk it came from, so every claim keeps its source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from assistant.core.records import Chunk
+from assistant.core.text import looks_like_injection, normalize, sentences, strip_label
+from assistant.index.lexical import tokenize
+
+# Sentences that tell a rep what to do are coaching, not something to say to a customer.
+_IMPERATIVE = frozenset(
+    """lead ask exploit position use avoid don't do never bring offer show push plant frame
+    say mention tell check confirm involve escalate send share book qualify probe follow open
+    close anchor steer remind start keep get make let focus pair loop find demonstrate walk
+    map prepare emphasise emphasize highlight stress run treat respect expect""".split()
+)
+_REP_TALK_RE = re.compile(
+    r"\b(reps?|the rep|prospects?|deal desk|battlecard|landmine|AE|AEs|positioning)\b"
+)
+# Sentences about the document itself ("Each weak spot below maps to …"), not about the product.
+_META_RE = re.compile(
+    r"^(?:below|above)\b|\b(?:below|above)\W*$|\b(?:the|these|this) (?:[\w-]+ ){0,2}(?:below|above)"
+    r"\b|\b(?:below|above) (?:is|are|maps?|lists?|shows?|should|covers?)\b|"
+    r"\bthis (?:section|page|document|table|list|comparison)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A verbatim sentence and the chunk it came from."""
+
+    text: str
+    chunk: Chunk
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+
+def is_customer_sayable(sentence: str) -> bool:
+    """A factual statement, not an instruction to the rep and not a question."""
+    body = strip_label(sentence)
+    first = re.sub(r"^[^\w]+", "", body).split(" ", 1)[0].lower().strip(",.:;")
+    if first in _IMPERATIVE or sentence.rstrip().endswith("?"):
+        return False
+    return not (_REP_TALK_RE.search(sentence) or _META_RE.search(sentence))
+
+
+def overlap(a: str, b_tokens: set[str], idf: Callable[[str], float]) -> float:
+    """IDF-weighted share of ``a``'s tokens found in ``b_tokens``."""
+    tokens = set(tokenize(a))
+    if not tokens:
+        return 0.0
+    total = sum(idf(t) for t in tokens)
+    return sum(idf(t) for t in tokens if t in b_tokens) / (total or 1.0)
+
+
+def chunk_sentences(
+    chunks: Iterable[Chunk],
+    keep: Callable[[str], bool] = lambda s: True,
+    min_words: int = 6,
+) -> list[Evidence]:
+    """Distinct sentences of the chunks (overlapping chunks repeat text), in order."""
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    for chunk in chunks:
+        for sent in sentences(chunk.text):
+            key = normalize(sent)
+            short = len(sent.split()) < min_words or sent.rstrip().endswith(":")
+            if key in seen or short or looks_like_injection(sent) or not keep(sent):
+                continue
+            seen.add(key)
+            out.append(Evidence(sent, chunk))
+    return out
+
+
+_SPEAKER_RE = re.compile(r"[A-Z][^\n\"“”]{1,60}, [^\n\"“”]{2,120}")
+
+
+def speaker(e: Evidence) -> str:
+    """Who said a quotation: the ``Name, Title, Company`` line right after it in its chunk."""
+    if not e.text.startswith(('"', "“")) or (at := e.chunk.text.find(e.text)) < 0:
+        return ""
+    line = e.chunk.text[at + len(e.text) :].lstrip().split("\n", 1)[0].strip()
+    if _SPEAKER_RE.fullmatch(line) and len(line.split()) <= 16 and line[-1] not in ".!?:":
+        return line
+    return ""
+
+
+def section_of(chunk: Chunk) -> str:
+    """The last part of a chunk's section path, e.g. ``How we win``."""
+    return chunk.heading.split(" > ")[-1].strip()
