@@ -17,7 +17,7 @@ from assistant.core.errors import ConfigError
 from assistant.core.records import Chunk, DocMeta, Hit
 from assistant.index import kb as kb_module
 from assistant.index.kb import KnowledgeBase
-from assistant.retrieval.evaluation import (
+from assistant.evals.retrieval import (
     EvalReport,
     ModeScore,
     Question,
@@ -129,7 +129,7 @@ class _AbstainOnUnknown:
 
 
 def test_evaluate_scores_ranks_answers_and_abstention(hash_kb, monkeypatch) -> None:
-    monkeypatch.setattr("assistant.retrieval.evaluation.Grounder", _AbstainOnUnknown)
+    monkeypatch.setattr("assistant.evals.retrieval.Grounder", _AbstainOnUnknown)
     qs = [
         Question("q1", "first", ("a.md",), ("alpha fact",), "fact"),
         Question("q2", "second", ("b.md", "b2.md"), ("beta fact",), "fact"),

@@ -18,14 +18,16 @@ LAYERS: dict[str, set[str]] = {
     "core": set(),
     "index": {"core"},
     "ingest": {"core", "index"},
-    "retrieval": {"core", "index", "ingest"},
+    "retrieval": {"core", "index"},
     "personas": {"core", "index"},
     "jobs": {"core", "index", "retrieval", "personas"},
     "writers": {"core", "index", "retrieval", "personas", "jobs"},
     "training": {"core", "index", "retrieval", "personas", "jobs", "writers"},
     "service": {"core", "index", "retrieval", "personas", "jobs", "writers", "training"},
-    "cli": {"core", "index", "ingest", "retrieval", "personas", "jobs", "writers", "training"}
+    "evals": {"core", "index", "ingest", "retrieval", "personas", "jobs", "writers", "training"}
     | {"service"},
+    "cli": {"core", "index", "ingest", "retrieval", "personas", "jobs", "writers", "training"}
+    | {"service", "evals"},
 }
 # Each library behind exactly one module (adapters), or a few that share one concern.
 LIBRARIES: dict[str, set[str]] = {
@@ -178,3 +180,12 @@ def test_settings_are_read_in_one_place_and_nothing_changes_the_environment_at_i
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
             assert not _touches_environ(node), f"{module}:{node.lineno} uses os.environ at import"
+
+
+def test_the_console_script_points_at_the_cli() -> None:
+    import importlib
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, name = scripts["pitchcraft"].partition(":")
+    assert callable(getattr(importlib.import_module(module), name))

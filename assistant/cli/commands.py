@@ -122,35 +122,56 @@ def _render_ask(result: Any) -> str:
     return "\n".join(lines)
 
 
-def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+def _eval_app(args: argparse.Namespace, settings: Settings, bars: Bars) -> Any:
+    """The corpus ingested into a knowledge store of its own (reused across runs unless
+    ``--kb`` is given), and the service over it."""
     import hashlib
 
     from assistant.index.kb import KnowledgeBase
     from assistant.ingest.pipeline import ingest
-    from assistant.retrieval.evaluation import evaluate, load_questions, render_table
-    from assistant.retrieval.retriever import Retriever
+    from assistant.service import Pitchcraft
 
     corpus = Path(args.corpus)
     if not corpus.is_dir():
         raise ConfigError(f"--corpus {corpus} is not a folder")
-    questions = load_questions(Path(args.questions))
-    if not getattr(args, "kb", None):  # a KB of its own per corpus, reused across runs
+    if not getattr(args, "kb", None):
         slug = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
         settings = settings.model_copy(
             update={"kb": settings.kb / "eval" / f"{corpus.name}-{slug}"}
         )
     kb = KnowledgeBase(settings)
+    report = ingest(kb, [corpus], progress=bars)
+    if report.failed:
+        print(f"pitchcraft: {len(report.failed)} corpus file(s) failed to ingest", file=sys.stderr)
+    return Pitchcraft(kb)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.evals import jobs
+    from assistant.evals.retrieval import evaluate, load_questions, render_table
+
+    inputs = {
+        "retrieval": lambda: load_questions(Path(args.questions)),
+        "pitch": lambda: jobs.load_scenarios(Path(args.scenarios)),
+        "objections": lambda: jobs.load_objections(Path(args.file)),
+    }
+    items = inputs[args.what]()  # a bad file fails before anything is ingested
     bars = Bars(enabled=sys.stderr.isatty() and not args.json)
     try:
-        report = ingest(kb, [corpus], progress=bars)
-        if report.failed:
-            print(
-                f"pitchcraft: {len(report.failed)} corpus file(s) failed to ingest", file=sys.stderr
-            )
-        result = evaluate(kb, Retriever(kb), questions, corpus, progress=bars)
+        app = _eval_app(args, settings, bars)
+        corpus = str(args.corpus)
+        if args.what == "retrieval":
+            result = evaluate(app.kb, app.retriever, items, Path(corpus), progress=bars)
+            render: Any = render_table
+        elif args.what == "pitch":
+            result = jobs.evaluate_pitches(app, items, corpus, progress=bars)
+            render = jobs.render_report
+        else:
+            result = jobs.evaluate_objections(app, items, corpus, progress=bars)
+            render = jobs.render_report
     finally:
         bars.close()
-    emit(args, result.to_json(), lambda _: render_table(result))
+    emit(args, result.to_json(), lambda _: render(result))
     return EXIT_OK
 
 
@@ -232,13 +253,29 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("personas", parents=[common], help="built-in personas")
     p.set_defaults(func=cmd_personas)
 
-    p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval, pitches, objections")
     ev = p.add_subparsers(dest="what", required=True, metavar="WHAT")
-    p = ev.add_parser(
-        "retrieval",
-        parents=[common],
-        help="dense, lexical, hybrid and the peer recipe side by side",
-    )
-    p.add_argument("--corpus", required=True, help="folder of documents")
-    p.add_argument("--questions", required=True, help="JSONL: question, sources, answer_contains")
-    p.set_defaults(func=cmd_eval_retrieval)
+    for what, flag, help_text, file_help in (
+        (
+            "retrieval",
+            "--questions",
+            "dense, lexical, hybrid and the peer recipe side by side",
+            "JSONL: question, sources, answer_contains, kind",
+        ),
+        (
+            "pitch",
+            "--scenarios",
+            "pitches against scenarios (features, expected sources, competitor)",
+            "JSONL: id, persona, account, competitor, must_cite_any",
+        ),
+        (
+            "objections",
+            "--file",
+            "objection responses against their key points",
+            "JSONL: id, objection, sources, key_points",
+        ),
+    ):
+        p = ev.add_parser(what, parents=[common], help=help_text)
+        p.add_argument("--corpus", required=True, help="folder of documents")
+        p.add_argument(flag, required=True, help=file_help)
+        p.set_defaults(func=cmd_eval)
