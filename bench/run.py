@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.core.config import Settings  # noqa: E402
 from assistant.core.records import Chunk, DocMeta  # noqa: E402
+from assistant.evals.retrieval import load_questions  # noqa: E402
 from assistant.index.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from assistant.index.kb import KnowledgeBase  # noqa: E402
 from assistant.ingest.pipeline import ingest  # noqa: E402
 from assistant.jobs.pitch import PitchRequest  # noqa: E402
-from assistant.evals.retrieval import load_questions  # noqa: E402
 from assistant.retrieval.retriever import Retriever  # noqa: E402
 from assistant.service import Pitchcraft  # noqa: E402
 from assistant.writers.offline import OfflineWriter  # noqa: E402

@@ -15,8 +15,6 @@ from assistant.cli import main
 from assistant.core.config import Settings
 from assistant.core.errors import ConfigError
 from assistant.core.records import Chunk, DocMeta, Hit
-from assistant.index import kb as kb_module
-from assistant.index.kb import KnowledgeBase
 from assistant.evals.retrieval import (
     EvalReport,
     ModeScore,
@@ -26,6 +24,8 @@ from assistant.evals.retrieval import (
     load_questions,
     render_table,
 )
+from assistant.index import kb as kb_module
+from assistant.index.kb import KnowledgeBase
 from assistant.retrieval.grounding import Judgement
 from assistant.retrieval.retriever import Retriever, SearchResult
 
