@@ -100,7 +100,7 @@ class Pitchcraft:
             draft.citations.items,
             self.kb.manifest,
             self.settings,
-            competitors=self.kb.competitor_names(),
+            market=self.kb.market,
             persona=persona,
             lexicon=self.lexicon,
             given_numbers=numbers(given),
@@ -129,7 +129,7 @@ class Pitchcraft:
             result.citations.items,
             self.kb.manifest,
             self.settings,
-            competitors=self.kb.competitor_names(),
+            market=self.kb.market,
             given_numbers=numbers(question),
         )
         result.warnings = list(dict.fromkeys(result.warnings + check.warnings))

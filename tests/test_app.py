@@ -151,7 +151,7 @@ def test_pitch_page_defaults_come_from_the_knowledge_base(kb_dir: Path) -> None:
     account = at.text_area(key="pitch_account")
     assert account.value == "" and account.placeholder.startswith("e.g.")
     objection = at.switch_page(PAGES["Objections"]).run().text_area(key="objection_text").value
-    pairs = [text for text, chunks in objection_pairs(app.kb) if not chunks[0].internal]
+    pairs = [p.question for p in objection_pairs(app.kb) if not p.internal]
     assert objection in pairs  # an objection the knowledge base answers
 
 

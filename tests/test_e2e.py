@@ -120,6 +120,10 @@ def test_a_pitch_in_a_real_browser(server: str, tmp_path: Path) -> None:
             expect(page.get_by_text("Loading the embedding model")).to_have_count(
                 0, timeout=PITCH_SECONDS * 1000
             )
+            # A click while the script is still running can be dropped: wait until it is idle.
+            expect(page.get_by_test_id("stStatusWidget")).to_have_count(
+                0, timeout=PITCH_SECONDS * 1000
+            )
             button.click()
             heading = page.get_by_role("heading", name="Pitch for Chief Information Officer")
             expect(heading).to_be_visible(timeout=PITCH_SECONDS * 1000)

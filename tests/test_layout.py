@@ -16,19 +16,18 @@ MAX_LINES = 450
 # What each subpackage may import (besides itself); ``docstring`` says the same in each one.
 LAYERS: dict[str, set[str]] = {
     "core": set(),
-    "index": {"core"},
-    "ingest": {"core", "index"},
-    "retrieval": {"core", "index"},
-    "personas": {"core", "index"},
-    "jobs": {"core", "index", "retrieval", "personas"},
-    "writers": {"core", "index", "retrieval", "personas", "jobs"},
-    "training": {"core", "index", "retrieval", "personas", "jobs", "writers"},
-    "service": {"core", "index", "retrieval", "personas", "jobs", "writers", "training"},
-    "evals": {"core", "index", "ingest", "retrieval", "personas", "jobs", "writers", "training"}
-    | {"service"},
-    "cli": {"core", "index", "ingest", "retrieval", "personas", "jobs", "writers", "training"}
-    | {"service", "evals"},
+    "understand": {"core"},
+    "index": {"core", "understand"},
+    "ingest": {"core", "understand", "index"},
+    "retrieval": {"core", "understand", "index"},
+    "personas": {"core", "understand", "index"},
+    "jobs": {"core", "understand", "index", "retrieval", "personas"},
+    "writers": {"core", "understand", "index", "retrieval", "personas", "jobs"},
+    "training": {"core", "understand", "index", "retrieval", "personas", "jobs", "writers"},
 }
+LAYERS["service"] = LAYERS["training"] | {"training"}
+LAYERS["evals"] = LAYERS["service"] | {"ingest", "service"}
+LAYERS["cli"] = LAYERS["evals"] | {"evals"}
 # Each library behind exactly one module (adapters), or a few that share one concern.
 LIBRARIES: dict[str, set[str]] = {
     "chromadb": {"index.store"},

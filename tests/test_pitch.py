@@ -263,7 +263,7 @@ def test_pitch_quotes_occur_in_their_chunks(knowledge_kb, pitches, persona, comp
 @pytest.mark.parametrize(("persona", "competitor"), MATRIX)
 def test_pitch_competitor_claims_cite_battlecards_only(pitches, persona, competitor) -> None:
     data = pitches(persona, competitor).to_json()
-    flagged = [w for w in data["warnings"] if "cites no battlecard or comparison page" in w]
+    flagged = [w for w in data["warnings"] if "cites no page that compares them" in w]
     assert flagged == []
     assert competitor_claims_off_battlecards(data, COMPETITORS) == []
 

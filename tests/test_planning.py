@@ -260,20 +260,21 @@ def test_the_llm_writer_composes_every_job_the_same_way(
 def test_the_vendor_is_computed_once_per_generation(
     tiny: Pitchcraft, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import assistant.index.kb as kb_module
+
     kb = tiny.kb
     calls = []
-    real = kb.manifest.documents
-    monkeypatch.setattr(kb.manifest, "documents", lambda: calls.append(1) or real())
-    kb._market = None
+    real = kb_module.build_market
+    monkeypatch.setattr(kb_module, "build_market", lambda *a: calls.append(1) or real(*a))
     assert kb.vendor == "Orbit" and kb.vendor == "Orbit"
     assert kb.resolve_competitor("RIVALCO") == "Rivalco"
-    assert len(calls) == 1
-    # A new generation (any ingest that changes a document) is read again.
+    assert calls == []  # read from what the last ingest built, not recomputed per question
+    # A new generation (any ingest that changes a document) builds it once more.
     extra = tmp_path / "more.md"
     extra.write_text("# Note\n\nOrbit Sync keeps every connector current for customers.\n")
     ingest(kb, [extra])
     try:
-        assert kb.vendor == "Orbit" and len(calls) >= 2
+        assert kb.vendor == "Orbit" and kb.vendor == "Orbit" and len(calls) == 1
     finally:
         from assistant.ingest.pipeline import remove_document
 

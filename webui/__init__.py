@@ -228,9 +228,10 @@ def default_objection(app: Pitchcraft, competitor: str) -> str:
     """An objection the knowledge base answers: one about ``competitor`` first, else any."""
     if app.kb.is_empty():
         return ""
-    pairs = [(text, chunks) for text, chunks in objection_pairs(app.kb) if not chunks[0].internal]
-    about = [text for text, chunks in pairs if chunks[0].meta.competitor == competitor]
-    return (about or [text for text, _ in pairs] or [""])[0]
+    pairs = [p for p in objection_pairs(app.kb) if not p.internal and p.kind == "objection"]
+    pairs = pairs or [p for p in objection_pairs(app.kb) if not p.internal]
+    about = [p.question for p in pairs if p.source in app.kb.competitor_sources(competitor)]
+    return (about or [p.question for p in pairs] or [""])[0]
 
 
 def example_accounts(app: Pitchcraft) -> dict[str, Path]:

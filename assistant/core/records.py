@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from assistant.core.text import sentences
+
 DOC_TYPES = (
     "product",
     "battlecard",
@@ -87,6 +89,19 @@ class Chunk:
     meta: DocMeta
     page: int | None = None
     internal: bool = False
+    role: str = ""  # what the passage is (see assistant/understand/roles.py)
+    role_confidence: float = 0.0
+    role_reason: str = ""
+    secondary_roles: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()  # sentences addressed to an AI: never evidence
+
+    def sentences(self) -> list[str]:
+        """The passage's sentences, without any addressed to an AI (never evidence)."""
+        return [s for s in sentences(self.text) if s not in self.blocked]
+
+    def has_role(self, *roles: str) -> bool:
+        """The passage's role, or one of its secondary roles, is one of ``roles``."""
+        return self.role in roles or any(r in roles for r in self.secondary_roles)
 
     @property
     def embed_text(self) -> str:
@@ -95,7 +110,8 @@ class Chunk:
 
     @property
     def audience(self) -> str:
-        return "internal" if self.internal else self.meta.audience
+        """Internal when the document or its section is (``internal`` decides, per passage)."""
+        return "internal" if self.internal else "customer-safe"
 
     def to_metadata(self) -> dict[str, Any]:
         """Flat scalar metadata as vector stores want it."""
@@ -114,6 +130,11 @@ class Chunk:
             "personas": ",".join(m.personas),
             "title": m.title,
             "extra": json.dumps(m.extra, sort_keys=True) if m.extra else "",
+            "role": self.role,
+            "role_confidence": self.role_confidence,
+            "role_reason": self.role_reason,
+            "secondary_roles": ",".join(self.secondary_roles),
+            "blocked": json.dumps(list(self.blocked)) if self.blocked else "",
         }
 
     @classmethod
@@ -139,6 +160,11 @@ class Chunk:
             meta=meta,
             page=int(md.get("page") or 0) or None,
             internal=audience == "internal",
+            role=md.get("role", ""),
+            role_confidence=float(md.get("role_confidence") or 0.0),
+            role_reason=md.get("role_reason", ""),
+            secondary_roles=tuple(r for r in md.get("secondary_roles", "").split(",") if r),
+            blocked=tuple(json.loads(md["blocked"])) if md.get("blocked") else (),
         )
 
     def with_meta(self, meta: DocMeta) -> Chunk:

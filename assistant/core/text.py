@@ -134,16 +134,3 @@ def shorten(text: str, limit: int = 160) -> str:
     """One line of at most ``limit`` characters, with an ellipsis when cut."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-_INJECTION_RE = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|"
-    r"previous|prior)\b|\byou are now\b|\bsystem prompt\b|\bas an ai\b|"
-    r"\bnew instructions\b|\bdo not follow\b.{0,30}\brules\b",
-    re.I,
-)
-
-
-def looks_like_injection(sentence: str) -> bool:
-    """Text that addresses a language model instead of a reader (prompt injection)."""
-    return bool(_INJECTION_RE.search(sentence))

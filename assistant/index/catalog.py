@@ -17,7 +17,7 @@ from pathlib import Path
 
 from assistant.core.conventions import Conventions
 from assistant.core.records import Chunk
-from assistant.core.text import looks_like_injection, normalize, sentences
+from assistant.core.text import normalize
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
@@ -69,10 +69,7 @@ class Feature:
 
 
 def is_fact(sentence: str) -> bool:
-    words = sentence.split()
-    if len(words) < MIN_WORDS or sentence.rstrip().endswith((":", "?")):
-        return False
-    return not looks_like_injection(sentence)
+    return len(sentence.split()) >= MIN_WORDS and not sentence.rstrip().endswith((":", "?"))
 
 
 def _kind_of(heading_tail: str, conventions: Conventions) -> str | None:
@@ -85,7 +82,7 @@ def _kind_of(heading_tail: str, conventions: Conventions) -> str | None:
 
 
 def _add(feature: Feature, chunk: Chunk, kind: str, seen: set[str]) -> None:
-    for sent in sentences(chunk.text):
+    for sent in chunk.sentences():
         key = normalize(sent)
         if key in seen or not is_fact(sent):
             continue
@@ -136,7 +133,7 @@ def _structured(source: str, chunks: list[Chunk], conventions: Conventions) -> l
             found[name] = Feature(name, module, source, "", personas=c.meta.personas)
         feature = found[name]
         if kind == "summary" and not feature.summary:
-            first = next((s for s in sentences(c.text) if is_fact(s)), "")
+            first = next((s for s in c.sentences() if is_fact(s)), "")
             feature.summary = first
         _add(feature, c, kind, seen[name])
     has_both = [
@@ -157,7 +154,7 @@ def _whole_page(source: str, chunks: list[Chunk], classify: Classifier | None) -
     feature = Feature(name, meta.product or title, source, "", personas=meta.personas)
     seen: set[str] = set()
     for c in chunks:
-        for sent in sentences(c.text):
+        for sent in c.sentences():
             key = normalize(sent)
             if key in seen or not is_fact(sent):
                 continue

@@ -3,40 +3,25 @@ embedder, built lazily and passed around as one dependency."""
 
 from __future__ import annotations
 
-import re
+import json
 import shutil
 import threading
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from assistant.core.config import Settings
 from assistant.core.conventions import Conventions, load_conventions
-from assistant.core.records import COMPETITIVE_TYPES, Chunk
+from assistant.core.records import Chunk
 from assistant.index.catalog import Feature, build_catalog, load_catalog, save_catalog
 from assistant.index.embeddings import Embedder, make_embedder
 from assistant.index.lexical import LexicalIndex
 from assistant.index.manifest import Manifest
 from assistant.index.store import ChromaStore, Store
+from assistant.understand.market import DocInfo, Market, build_market
+from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
-# Bump when the lexical index or the catalog change shape or content for the same chunks.
-DERIVED_VERSION = "7"
-DEFAULT_VENDOR = "our platform"
-_VS_TITLE_RE = re.compile(r"(?:^|:\s*)([A-Z][\w.-]*(?: [A-Z][\w.-]*)?) vs\.? ")
-
-
-def _flat(name: str) -> str:
-    """A name for comparison: lower-case letters and digits only ("Acme Co." = "acmeco")."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-@dataclass(frozen=True)
-class Market:
-    """Who sells and whom it competes with, as the documents say; one per manifest generation."""
-
-    generation: int
-    vendor: str
-    competitors: dict[str, str]  # flat name -> the knowledge base's spelling
+# Bump when the lexical index, the catalog or the market change for the same chunks.
+DERIVED_VERSION = "8"
 
 
 class KnowledgeBase:
@@ -81,6 +66,16 @@ class KnowledgeBase:
         return load_conventions(self.settings.prompts_dir)
 
     @cached_property
+    def roles(self) -> RoleBook:
+        """What a passage can be, and how to tell (``prompts/roles.yaml``)."""
+        return load_roles(self.settings.prompts_dir)
+
+    @cached_property
+    def role_classifier(self) -> RoleClassifier:
+        """Passage roles for ingest; embeds the role examples on first use."""
+        return RoleClassifier(self.roles, self.embedder.embed)
+
+    @cached_property
     def manifest(self) -> Manifest:
         return Manifest(self.root / "manifest.sqlite")
 
@@ -102,7 +97,7 @@ class KnowledgeBase:
             self._store.reset()
         self.manifest.clear()
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
-        self._lexical = self._catalog = None
+        self._lexical = self._catalog = self._market = None
 
     # -- derived indexes ----------------------------------------------------------------------
     def _built_generation(self) -> int:
@@ -125,31 +120,45 @@ class KnowledgeBase:
         index = LexicalIndex.build(chunks)
         lexicon = load_vocabulary(self.settings.prompts_dir)
         features = build_catalog(chunks, self.conventions, lexicon.classify)
+        docs = [
+            DocInfo(d.source, d.meta.title, d.meta.doc_type, d.meta.competitor)
+            for d in self.manifest.documents()
+        ]
+        market = build_market(docs, chunks, self.settings.vendor)
         save_catalog(features, self.catalog_path)
+        self.market_path.write_text(json.dumps(market.to_json(), indent=1))
         index.save(self.lexical_dir)
         (self.lexical_dir / "generation").write_text(f"{generation}:{DERIVED_VERSION}")
         with self._lock:
-            self._lexical, self._catalog, self._derived_gen = index, features, generation
+            self._lexical, self._catalog, self._market = index, features, market
+            self._derived_gen = generation
 
     @property
     def catalog_path(self) -> Path:
         return self.root / "catalog.json"
 
-    def _derived(self) -> tuple[LexicalIndex, list[Feature]]:
-        """The BM25 index and the catalog as last built, reloaded when another process (an
-        ingest) changed them, rebuilt when missing or from an older format."""
+    @property
+    def market_path(self) -> Path:
+        return self.root / "market.json"
+
+    def _derived(self) -> tuple[LexicalIndex, list[Feature], Market]:
+        """The BM25 index, the catalog and the market as last built, reloaded when another
+        process (an ingest) changed them, rebuilt when missing or from an older format."""
         with self._lock:
             built = self._built_generation()
-            stale = self._lexical is None or self._catalog is None or built != self._derived_gen
-            if stale and built != -1 and self.catalog_path.exists():
+            loaded = None not in (self._lexical, self._catalog, self._market)
+            stale = not loaded or built != self._derived_gen
+            if stale and built != -1 and self.catalog_path.exists() and self.market_path.exists():
                 self._lexical = LexicalIndex.load(self.lexical_dir)
                 self._catalog = load_catalog(self.catalog_path)
+                self._market = Market.from_json(json.loads(self.market_path.read_text()))
                 self._derived_gen = built
-            current = self._lexical is not None and self._catalog is not None and built != -1
+            current = None not in (self._lexical, self._catalog, self._market) and built != -1
         if not current:
             self.rebuild_derived()
         assert self._lexical is not None and self._catalog is not None
-        return self._lexical, self._catalog
+        assert self._market is not None
+        return self._lexical, self._catalog, self._market
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -163,47 +172,32 @@ class KnowledgeBase:
     # -- the market: vendor and competitors -----------------------------------------------------
     @property
     def market(self) -> Market:
-        """Vendor and competitor names, computed once per manifest generation."""
-        generation = self.manifest.generation
-        market = self._market
-        if market is None or market.generation != generation:
-            docs = self.manifest.documents()
-            competitors: dict[str, str] = {}
-            votes: dict[str, int] = {}
-            for d in docs:
-                if not d.meta.competitor:
-                    continue
-                competitors.setdefault(_flat(d.meta.competitor), d.meta.competitor)
-                if m := _VS_TITLE_RE.search(d.meta.title):
-                    votes[m.group(1)] = votes.get(m.group(1), 0) + 1
-            vendor = self.settings.vendor or (
-                max(sorted(votes), key=votes.__getitem__) if votes else DEFAULT_VENDOR
-            )
-            market = self._market = Market(generation, vendor, competitors)
-        return market
+        """Vendor, competitors and their pages, as the documents say (built at ingest)."""
+        return self._derived()[2]
 
     @property
     def vendor(self) -> str:
-        """The selling company's name: the setting, else "X" of "X vs Y" comparison titles."""
+        """The selling company's name (the setting, else read from the documents)."""
         return self.market.vendor
 
     def competitor_names(self) -> list[str]:
-        """Every competitor the knowledge base has a battlecard or comparison page for."""
+        """Every competitor the knowledge base compares the vendor with."""
         return sorted(set(self.market.competitors.values()))
 
     def resolve_competitor(self, name: str | None) -> str | None:
-        """The knowledge base's spelling of ``name`` if a document is about it, else None."""
-        return self.market.competitors.get(_flat(name)) if name else None
+        """The knowledge base's spelling of ``name`` if it is a known competitor, else None."""
+        return self.market.resolve(name)
 
     def mentioned_competitors(self, text: str) -> list[str]:
         """Competitors named in ``text`` (case- and spacing-insensitive)."""
-        flat = _flat(text)
-        return sorted({name for key, name in self.market.competitors.items() if key in flat})
+        return self.market.mentioned(text)
+
+    def competitor_sources(self, competitor: str) -> list[str]:
+        """The documents that compare ``competitor`` with the vendor, then those that discuss it."""
+        return self.market.sources_about(competitor)
 
     def competitor_chunks(self, competitor: str) -> list[Chunk]:
-        """Every chunk of the battlecards and comparison pages about ``competitor``."""
+        """Every chunk of the pages that compare ``competitor`` with the vendor."""
         return [
-            c
-            for c in self.manifest.chunks_of_type(*COMPETITIVE_TYPES)
-            if c.meta.competitor.lower() == competitor.lower()
+            c for s in self.market.pages.get(competitor, []) for c in self.manifest.source_chunks(s)
         ]

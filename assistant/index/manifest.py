@@ -217,6 +217,27 @@ class Manifest:
         ).fetchall()
         return [self._chunk(r) for r in rows]
 
+    def chunks_with_role(self, *roles: str) -> list[Chunk]:
+        """Every chunk whose role (or one of its secondary roles) is one of ``roles``."""
+        clauses = " OR ".join(
+            ["json_extract(meta, '$.role') IN (" + ",".join("?" * len(roles)) + ")"]
+            + ["(',' || json_extract(meta, '$.secondary_roles') || ',') LIKE ?"] * len(roles)
+        )
+        rows = self._db.execute(
+            f"SELECT id, text, meta FROM chunks WHERE {clauses} ORDER BY source, ordinal",
+            [*roles, *(f"%,{r},%" for r in roles)],
+        ).fetchall()
+        return [self._chunk(r) for r in rows]
+
+    def chunks_containing(self, phrase: str) -> list[Chunk]:
+        """Every chunk whose text contains ``phrase`` (case-insensitive), in document order."""
+        rows = self._db.execute(
+            "SELECT id, text, meta FROM chunks WHERE instr(lower(text), ?) > 0 "
+            "ORDER BY source, ordinal",
+            (phrase.lower(),),
+        ).fetchall()
+        return [self._chunk(r) for r in rows]
+
     def all_chunks(self) -> Iterator[Chunk]:
         cur = self._db.execute("SELECT id, text, meta FROM chunks ORDER BY source, ordinal")
         for row in cur:

@@ -46,6 +46,8 @@ class Store(Protocol):
 
     def get(self, ids: Sequence[str]) -> list[Chunk]: ...
 
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
     def all_chunks(self) -> Iterator[Chunk]: ...
 
     def count(self) -> int: ...
@@ -202,6 +204,16 @@ class ChromaStore:
             for cid, text, md in zip(res["ids"], res["documents"], res["metadatas"], strict=True):
                 found[cid] = Chunk.from_metadata(cid, text or "", dict(md or {}))
         return [found[i] for i in ids if i in found]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id (ids without one are left out)."""
+        ids = list(ids)
+        out: dict[str, np.ndarray] = {}
+        for s in self._batches(len(ids)):
+            res = self._col.get(ids=ids[s], include=["embeddings"])
+            for cid, vec in zip(res["ids"], res["embeddings"], strict=True):
+                out[cid] = np.asarray(vec, dtype=np.float32)
+        return out
 
     def all_chunks(self) -> Iterator[Chunk]:
         total = self._col.count()

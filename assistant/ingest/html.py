@@ -22,11 +22,31 @@ def linearize_table(header: list[str], body: list[list[str]]) -> list[str]:
     return [line for line in out if line.strip(" —|;")]
 
 
+# Comparison tables often draw a tick or a cross with CSS or an icon instead of text.
+_YES = frozenset({"yes", "check", "checked", "checkmark", "tick", "true", "included", "supported"})
+_NO = frozenset({"no", "cross", "false", "none", "unsupported", "unavailable", "not-included"})
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell's text; an empty cell marked as a tick or a cross (class, label, icon) reads
+    "yes" or "no"."""
+    text = cell.get_text(" ", strip=True)
+    if text:
+        return text
+    for el in [cell, *cell.find_all(True)]:
+        label = el.get("aria-label") or el.get("title") or el.get("alt") or ""
+        if label.strip():
+            return label.strip()
+        words = {w.lower() for w in el.get("class") or ()}
+        if words & _YES:
+            return "yes"
+        if words & _NO:
+            return "no"
+    return ""
+
+
 def html_table_lines(table: Any) -> list[str]:
-    rows = [
-        [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
-        for tr in table.find_all("tr")
-    ]
+    rows = [[_cell_text(c) for c in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
     if not rows:
         return []
     first = table.find("tr")

@@ -15,6 +15,7 @@ from assistant.ingest.html import html_to_text
 from assistant.ingest.markdown import first_heading, markdown_to_text, split_front_matter
 from assistant.ingest.meta import build_meta
 from assistant.ingest.pdf import load_pdf, pdf_text
+from assistant.ingest.templating import drop_markers, inline_includes, strip_template_tags
 
 MARKDOWN_EXTS = {".md", ".markdown", ".mdx"}
 TEXT_EXTS = {".txt"}
@@ -39,8 +40,11 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
 
 def load_markdown(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
     front, body = split_front_matter(raw)
-    text = markdown_to_text(body)
-    return build_meta(rel, front, first_heading(text)), [Block(text)]
+    template_title = ""
+    if "{%" in body:  # a site generator's template (Jinja, Liquid), not plain Markdown
+        body, template_title = strip_template_tags(body)
+    text = markdown_to_text(drop_markers(body))
+    return build_meta(rel, front, first_heading(text) or template_title), [Block(text)]
 
 
 def load_text(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
@@ -50,9 +54,28 @@ def load_text(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
 
 
 def load_html(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
+    raw, template_title = strip_template_tags(raw)
     title, text, updated = html_to_text(raw)
     front = {"updated": updated} if updated else {}
-    return build_meta(rel, front, title or first_heading(text)), [Block(text)]
+    title = title or template_title or first_heading(text)
+    return build_meta(rel, front, title), [Block(text)]
+
+
+def _root(path: Path, rel: PurePosixPath) -> Path:
+    """The folder that was ingested: ``path`` minus its relative source name."""
+    return path.parents[len(rel.parts) - 1] if len(rel.parts) > 1 else path.parent
+
+
+def source_digest(path: Path, rel: PurePosixPath, data: bytes | None = None) -> str:
+    """SHA-256 of the file and of every file its include macros pull in, so an edited
+    fragment re-ingests the pages that include it."""
+    data = path.read_bytes() if data is None else data
+    digest = hashlib.sha256(data)
+    if path.suffix.lower() in MARKDOWN_EXTS | HTML_EXTS and b"{!" in data:
+        _, included = inline_includes(data.decode("utf-8", "replace"), path, _root(path, rel))
+        for part in included:
+            digest.update(part.read_bytes())
+    return digest.hexdigest()
 
 
 def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:
@@ -75,6 +98,7 @@ def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:
             meta, blocks = load_pdf(data, rel)
         else:
             text, warning = _decode(data)
+            text, _ = inline_includes(text, path, _root(path, rel))
             if ext in MARKDOWN_EXTS:
                 meta, blocks = load_markdown(text, rel)
             elif ext in HTML_EXTS:
@@ -85,7 +109,7 @@ def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:
         raise IngestError(shown, str(exc)) from None
     if not any(b.text.strip() for b in blocks):
         raise IngestError(shown, "no text to index after removing markup")
-    doc = Document(shown, meta, tuple(blocks), hashlib.sha256(data).hexdigest())
+    doc = Document(shown, meta, tuple(blocks), source_digest(path, rel, data))
     return doc, warning
 
 

@@ -31,6 +31,7 @@ _EM_US_RE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])")
 _CODE_RE = re.compile(r"`([^`\n]+)`")
 _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|section)\s*>|<br\s*/?>", re.I)
+_LINK_DEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")  # [id]: https://... (reference links)
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ENTITY = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
 
@@ -81,6 +82,8 @@ def _strip_markup(segment: str) -> str:
     # A closed block (a card's title paragraph, a list item) ends a paragraph: "API" and the
     # description under it must not run together into one sentence.
     segment = _BLOCK_END_RE.sub("\n\n", segment)
+    # Links whose text wraps onto the next line ("[self-hosting\nthe server][install]").
+    segment = _REFLINK_RE.sub(r"\1", _LINK_RE.sub(r"\1", segment))
     return _TAG_RE.sub(" ", segment)
 
 
@@ -118,7 +121,7 @@ def markdown_to_text(body: str) -> str:
             if table:
                 out.extend(_table_rows(table))
                 table = []
-            if re.fullmatch(r"\s*[{}()/>]*\s*", raw) and raw.strip():
+            if (re.fullmatch(r"\s*[{}()/>]*\s*", raw) and raw.strip()) or _LINK_DEF_RE.match(raw):
                 continue
             out.append(re.sub(r"[ \t]{2,}", " ", _inline(raw)).strip())
         if table:

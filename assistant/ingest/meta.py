@@ -61,8 +61,8 @@ def infer_meta(rel: PurePosixPath) -> dict[str, Any]:
 def spelled_as_in(text: str, name: str) -> str:
     """How ``text`` spells ``name``, ignoring case, spaces and hyphens; else ``name``.
 
-    A file name is lower-case (``posthog-vs-launchdarkly``), so a competitor inferred from it
-    takes its spelling from the document title ("PostHog vs LaunchDarkly").
+    A file name is lower-case (``acme-vs-globex``), so a competitor inferred from it
+    takes its spelling from the document title ("Acme vs GlobeX").
     """
     letters = re.sub(r"[^0-9a-z]", "", name.lower())
     if not letters or not text:
@@ -111,6 +111,8 @@ def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta
         "title",
     }
     extra = {k: str(v) for k, v in front.items() if k not in known and isinstance(v, str | int)}
+    if not front.get("audience") and audience == "internal":
+        extra["audience_from"] = "folder"  # a hint the passage's content may overrule
     title = str(front.get("title") or title or humanize(rel.stem))
     competitor = str(front.get("competitor") or spelled_as_in(title, inferred["competitor"]))
     return DocMeta(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -19,11 +19,11 @@ from filelock import FileLock, Timeout
 
 from assistant.core.errors import IngestError, LockedError
 from assistant.core.records import Chunk, Document
-from assistant.core.text import looks_like_injection, sentences
 from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
-from assistant.ingest.chunking import PIPELINE_VERSION, Chunker
-from assistant.ingest.loaders import discover, load_file
+from assistant.ingest.chunking import INTERNAL_MARK, PIPELINE_VERSION, Chunker
+from assistant.ingest.loaders import discover, load_file, source_digest
+from assistant.understand.roles import RoleClassifier
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -113,6 +113,28 @@ def ingest_files(
     return _run(kb, lambda: list(files), False, rebuild, progress)
 
 
+def _understood(
+    chunk: Chunk, classifier: RoleClassifier, vector: np.ndarray | None, kb: KnowledgeBase
+) -> Chunk:
+    d = classifier.classify(chunk, vector)
+    internal = chunk.internal
+    if internal and d.role == "qa" and chunk.meta.extra.get("audience_from") == "folder":
+        # A customer FAQ kept in an internal folder: its answers are meant for customers (a
+        # section marked "(internal)" stays internal; sentences coaching the rep never count).
+        where = f"{chunk.meta.title} {chunk.source}"
+        marked = any(p.lower().endswith(INTERNAL_MARK) for p in chunk.heading.split(" > "))
+        internal = marked or not kb.conventions.matches("faq_page", where)
+    return replace(
+        chunk,
+        internal=internal,
+        role=d.role,
+        role_confidence=d.confidence,
+        role_reason=d.reason,
+        secondary_roles=d.secondary,
+        blocked=d.blocked,
+    )
+
+
 def remove_document(kb: KnowledgeBase, source: str) -> DocRecord | None:
     """Delete one document: its vectors, its manifest rows and its place in the derived indexes,
     under the ingest lock. Returns what was removed (None if ``source`` is unknown). The
@@ -167,7 +189,11 @@ def _run(
             source = by_path.get(str(path.resolve()), str(rel))
             try:
                 old = manifest.document(source)
-                if old and old.pipeline == PIPELINE_VERSION and old.sha256 == _sha256(path):
+                if (
+                    old
+                    and old.pipeline == PIPELINE_VERSION
+                    and old.sha256 == source_digest(path, rel)
+                ):
                     report.unchanged.append(source)
                     continue
                 doc, warning = load_file(path, rel)
@@ -183,10 +209,6 @@ def _run(
                 chunks = chunker.chunk(doc)
                 if not chunks:
                     raise IngestError(source, "no indexable text")
-                suspicious = next((s for s in sentences(doc.text) if looks_like_injection(s)), "")
-                if suspicious:
-                    note = f"text addressed to an AI model, never used as evidence: {suspicious!r}"
-                    report.warnings.append({"path": source, "warning": note[:180]})
                 old_ids = manifest.chunk_ids(source) if old else []
                 pending.append(_Pending(doc, path, chunks, old_ids, old is None))
             except IngestError as exc:
@@ -208,7 +230,22 @@ def _run(
             tick("embedding", min(s + batch, len(fresh)), len(fresh))
         report.embedded = len(fresh)
 
-        # 3. Write file by file: new vectors, manifest swap, then stale vectors out.
+        # 3. Understand every passage of the changed files: its role, and any sentence
+        # addressed to an AI (never evidence). Kept chunks read their vectors back.
+        if pending:
+            tick("understanding", 0, len(pending))
+            kept_ids = [c.id for p in pending for c in p.chunks if c.id not in vectors]
+            vectors.update(kb.store.vectors(kept_ids))
+            classifier = kb.role_classifier
+            for n, p in enumerate(pending, 1):
+                p.chunks = [_understood(c, classifier, vectors.get(c.id), kb) for c in p.chunks]
+                blocked = next((s for c in p.chunks for s in c.blocked), "")
+                if blocked:
+                    note = f"text addressed to an AI model, never used as evidence: {blocked!r}"
+                    report.warnings.append({"path": p.doc.source, "warning": note[:180]})
+                tick("understanding", n, len(pending))
+
+        # 4. Write file by file: new vectors, manifest swap, then stale vectors out.
         for p in pending:
             source = p.doc.source
             try:
@@ -234,7 +271,7 @@ def _run(
             except Exception as exc:
                 report.failed.append({"path": source, "error": f"store write failed: {exc}"})
 
-        # 4. Documents whose files are gone.
+        # 5. Documents whose files are gone.
         for d in manifest.documents():
             if Path(d.path).exists():
                 continue
@@ -254,13 +291,3 @@ def _run(
         lock.release()
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -15,8 +15,6 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from assistant.core.conventions import Conventions
-from assistant.core.records import COMPETITIVE_TYPES, Chunk
 from assistant.core.terms import Lexicon
 from assistant.core.text import number_key, numbers
 from assistant.core.yamlfile import load_model
@@ -27,18 +25,26 @@ from assistant.personas.resolver import Resolution
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence, chunk_sentences, is_customer_sayable
 from assistant.retrieval.grounding import Grounder
+from assistant.understand.market import flat
+from assistant.understand.qa import QAPair, qa_pairs
 
 ACK_RE = re.compile(
     r"\b(fair|understand|understood|agreed|agree|true|right|reasonable|makes sense|hear|"
     r"valid|concern|matters)\b",
     re.I,
 )
-MIN_MATCH = 0.55  # cosine similarity for a battlecard objection to count as the same one
+MIN_MATCH = 0.55  # cosine similarity for a known objection or question to count as this one
+SEARCH_K = 12  # passages searched for supporting sentences
+NOT_EVIDENCE = ("process", "open_question", "instruction", "persona")  # roles never quoted
+CANDIDATES = 24  # supporting sentences compared by meaning
+WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
+MIN_WORDS = 6
+MIN_MEANING = 0.1  # cosine to the objection below which a supporting sentence is off topic
+MAX_POINTS, MAX_REFRAME, MAX_EVIDENCE, PER_SOURCE = 5, 2, 4, 2
 SAME_RIVAL, OTHER_RIVAL = 0.05, -0.1  # a pair about the deal's competitor, or about another one
 FIGURE_BONUS = 0.1  # extra evidence with a figure beats the same support without one
 MAX_TECHNICAL_SHARE = 0.3  # personas below this hear no sentence that leans technical
 # Set by hand on the sample knowledge base's objections; not fitted to a labelled set.
-EVIDENCE_TYPES = ("product", "case_study", "security", "pricing", *COMPETITIVE_TYPES)
 
 
 class _Styles(BaseModel):
@@ -109,22 +115,10 @@ class ObjectionPlan:
         }
 
 
-def _objection_of(chunk: Chunk, conventions: Conventions) -> str | None:
-    parts = chunk.heading.split(" > ")
-    if len(parts) >= 2 and conventions.heading_has("objections", parts[-2]):
-        return parts[-1].strip().strip('"“”')
-    return None
-
-
-def objection_pairs(kb: KnowledgeBase) -> list[tuple[str, list[Chunk]]]:
-    """Every (objection, response chunks) pair: ``## Objections`` / ``### "..."`` sections of
-    battlecards, comparison pages and internal guides, in document order."""
-    pairs: dict[tuple[str, str], list[Chunk]] = {}
-    for c in kb.manifest.chunks_of_type(*EVIDENCE_TYPES, "internal"):
-        objection = _objection_of(c, kb.conventions)
-        if objection:
-            pairs.setdefault((c.source, objection), []).append(c)
-    return [(obj, chunks) for (_, obj), chunks in pairs.items()]
+def objection_pairs(kb: KnowledgeBase) -> list[QAPair]:
+    """Every answered question and battlecard objection of the knowledge base, in document
+    order (see ``understand.qa``)."""
+    return qa_pairs(list(kb.manifest.all_chunks()), kb.conventions)
 
 
 class ObjectionHandler:
@@ -140,40 +134,39 @@ class ObjectionHandler:
         self.phrasing = phrasing
         self.lexicon = lexicon
         self._gen = -1
-        self._pairs: list[tuple[str, list[Chunk]]] = []
+        self._pairs: list[QAPair] = []
         self._vectors: np.ndarray | None = None
 
-    def _library(self) -> list[tuple[str, list[Chunk]]]:
-        """Every (objection, response chunks) pair in the KB; embedded once per KB version."""
+    def _library(self) -> list[QAPair]:
+        """Every question → answer pair in the KB; embedded once per KB version."""
         if self._gen != self.kb.manifest.generation:
             self._pairs = objection_pairs(self.kb)
-            texts = [obj for obj, _ in self._pairs]
+            texts = [p.question for p in self._pairs]
             self._vectors = self.kb.embedder.embed(texts) if texts else None
             self._gen = self.kb.manifest.generation
         return self._pairs
 
     def match(
         self, text: str, competitor: str | None, internal: bool
-    ) -> tuple[str, list[Chunk], float] | None:
-        """The closest known objection (customer-safe, or internal coaching)."""
+    ) -> tuple[QAPair, float] | None:
+        """The closest known objection or question (customer-safe, or internal coaching)."""
         pairs = self._library()
         if not pairs or self._vectors is None:
             return None
         sims = self._vectors @ self.kb.embedder.embed([text])[0]
         best: tuple[float, int] | None = None
-        for i, (_, chunks) in enumerate(pairs):
-            if chunks[0].internal != internal:
+        for i, pair in enumerate(pairs):
+            if pair.internal != internal:
                 continue
             score = float(sims[i])
-            theirs = chunks[0].meta.competitor
+            theirs = self.kb.market.competitors.get(flat(pair.chunks[0].meta.competitor))
             if competitor and theirs:
-                score += SAME_RIVAL if theirs.lower() == competitor.lower() else OTHER_RIVAL
+                score += SAME_RIVAL if theirs == competitor else OTHER_RIVAL
             if best is None or score > best[0]:
                 best = (score, i)
         if best is None or best[0] < MIN_MATCH:
             return None
-        objection, chunks = pairs[best[1]]
-        return objection, chunks, best[0]
+        return pairs[best[1]], best[0]
 
     def plan(self, request: ObjectionRequest, resolution: Resolution | None) -> ObjectionPlan:
         persona = resolution.persona if resolution else None
@@ -181,40 +174,38 @@ class ObjectionHandler:
         competitor = self.kb.resolve_competitor(request.competitor)
         if request.competitor and not competitor:
             warnings.append(f"no battlecard or comparison page for {request.competitor!r}")
+        competitor = competitor or next(iter(self.kb.mentioned_competitors(request.text)), None)
         found = self.match(request.text, competitor, internal=False)
         acknowledge: list[Evidence] = []
-        reframe: list[Evidence] = []
-        evidence: list[Evidence] = []
         question: list[Evidence] = []
+        answer: list[Evidence] = []
         if found:
-            _, chunks, _ = found
-            response = chunk_sentences(chunks, min_words=4)
+            response = _answer_sentences(found[0])
             if response and ACK_RE.search(response[0].text) and "?" not in response[0].text:
                 acknowledge = [response.pop(0)]
             if response and response[-1].text.rstrip().endswith("?"):
                 question = [response.pop()]
                 if not self._fits(persona, question[0].text):
                     question = []  # the persona's own question-back phrasing instead
-            for e in response:
-                if not is_customer_sayable(e.text) or _avoid(persona, e.text):
-                    continue
-                (evidence if re.search(r"\d", e.text) else reframe).append(e)
+            answer = [e for e in response if self._sayable(persona, e.text)]
         coaching_match = self.match(request.text, competitor, internal=True)
-        coaching = chunk_sentences(coaching_match[1], min_words=4)[:3] if coaching_match else []
-        if not evidence:
-            hint = " ".join(c.text for c in coaching_match[1]) if coaching_match else ""
-            evidence = self._more_evidence(request.text, persona, evidence + reframe, hint)
+        coaching = _answer_sentences(coaching_match[0])[:3] if coaching_match else []
+        hint = " ".join(c.text for c in coaching_match[0].chunks) if coaching_match else ""
+        support = self._support(request.text, competitor, persona, answer + acknowledge, hint)
+        points = _diverse(answer + support, MAX_POINTS)
+        reframe = [e for e in points if not re.search(r"\d", e.text)][:MAX_REFRAME]
+        evidence = [e for e in points if e not in reframe][:MAX_EVIDENCE]
         involved = involve(self.kb, persona, competitor, k=2) if persona else []
         plan = ObjectionPlan(
             request,
             resolution,
             competitor,
-            matched=found[0] if found else None,
-            matched_source=found[1][0].source if found else None,
-            similarity=round(found[2], 3) if found else 0.0,
+            matched=found[0].question if found else None,
+            matched_source=found[0].source if found else None,
+            similarity=round(found[1], 3) if found else 0.0,
             acknowledge=acknowledge,
-            reframe=reframe[:2],
-            evidence=evidence[:3],
+            reframe=reframe,
+            evidence=evidence,
             question=question,
             coaching=coaching,
             involve=involved,
@@ -224,43 +215,70 @@ class ObjectionHandler:
         )
         if not found:
             plan.warnings.append(
-                "no battlecard objection matches; the response is built from other evidence"
+                "no objection or question in the knowledge base matches; the response is built "
+                "from other evidence"
                 if not plan.abstained
                 else "the knowledge base has no answer to this objection"
             )
         return plan
 
-    def _more_evidence(
-        self, text: str, persona: Persona | None, exclude: list[Evidence], hint: str = ""
+    def _sayable(self, persona: Persona | None, text: str) -> bool:
+        return is_customer_sayable(text) and not _avoid(persona, text)
+
+    def _support(
+        self,
+        text: str,
+        competitor: str | None,
+        persona: Persona | None,
+        exclude: list[Evidence],
+        hint: str = "",
     ) -> list[Evidence]:
-        """Customer-safe sentences, preferably with figures, that bear on the objection.
+        """Customer-safe sentences that bear on the objection, best first: the words they
+        share with it (IDF-weighted) and their meaning, figures a little ahead.
 
         ``hint`` is internal coaching for the same objection: it steers the search towards the
         facts a good answer uses, but only customer-safe sentences are returned.
         """
         query = f"{text} {hint}".strip()
-        result = self.grounder.retriever.search(
-            query, k=8, filters=Filters(audience="customer-safe", doc_types=EVIDENCE_TYPES)
-        )
-        if not hint and self.grounder.judge(text, result.hits[:5]).abstained:
+        hits = [
+            h
+            for h in self.grounder.retriever.search(
+                query, k=SEARCH_K, filters=Filters(audience="customer-safe")
+            ).hits
+            if not h.chunk.has_role(*NOT_EVIDENCE)
+        ]
+        if competitor:  # their pages first: a claim about them comes only from there
+            about = set(self.kb.competitor_sources(competitor))
+            hits.sort(key=lambda h: h.chunk.source not in about)
+        if not hint and self.grounder.judge(text, hits[:5]).abstained:
             return []
         used = {e.text for e in exclude}
-        ranked = []
-        for s in self.grounder.supports(query, result.hits):
-            sayable = is_customer_sayable(s.sentence) and not _avoid(persona, s.sentence)
-            if s.sentence in used or not sayable or len(s.sentence.split()) < 6:
-                continue
-            ranked.append((s.score + FIGURE_BONUS * bool(re.search(r"\d", s.sentence)), s))
-        ranked.sort(key=lambda x: (-x[0], x[1].chunk.id, x[1].sentence))
-        out: list[Evidence] = []
-        for _, s in ranked:
-            figures = {number_key(n) for n in numbers(s.sentence)}
-            repeats = any(
-                figures and figures <= {number_key(n) for n in numbers(e.text)} for e in out
-            )  # the same facts, told by another document
-            if not repeats and s.sentence not in {e.text for e in out}:
-                out.append(Evidence(s.sentence, s.chunk))
-        return out[:2]
+        candidates = [
+            s
+            for s in self.grounder.supports(text, hits)
+            if s.sentence not in used
+            and self._sayable(persona, s.sentence)
+            and self.kb.market.may_claim(s.sentence, [s.chunk.source])
+            and len(s.sentence.split()) >= MIN_WORDS
+            and not s.sentence.rstrip().endswith("?")
+        ][:CANDIDATES]
+        if not candidates:
+            return []
+        vectors = self.kb.embedder.embed([text] + [s.sentence for s in candidates])
+        meaning = vectors[1:] @ vectors[0]
+        ranked = sorted(
+            ((s, m) for s, m in zip(candidates, meaning, strict=True) if m >= MIN_MEANING),
+            key=lambda x: (
+                -(
+                    WORDS_SHARE * x[0].score
+                    + (1 - WORDS_SHARE) * float(x[1])
+                    + FIGURE_BONUS * bool(re.search(r"\d", x[0].sentence))
+                ),
+                x[0].chunk.id,
+                x[0].sentence,
+            ),
+        )
+        return [Evidence(s.sentence, s.chunk) for s, _ in ranked]
 
     def _fits(self, persona: Persona | None, text: str) -> bool:
         """Whether a sentence suits the persona: none of its avoided words, and not far more
@@ -273,6 +291,30 @@ class ObjectionHandler:
             return True
         tech, biz = self.lexicon.counts(text)
         return not (tech > biz and persona.technical_share < MAX_TECHNICAL_SHARE)
+
+
+def _answer_sentences(pair: QAPair) -> list[Evidence]:
+    """The answer of a pair, sentence by sentence (its own lines when it shares a passage)."""
+    found = chunk_sentences(pair.chunks, min_words=4)
+    if pair.answer:
+        wanted = " ".join(pair.answer)
+        found = [e for e in found if e.text in wanted]
+    return [e for e in found if e.text != pair.question]
+
+
+def _diverse(evidence: list[Evidence], k: int) -> list[Evidence]:
+    """Up to ``k`` sentences, at most ``PER_SOURCE`` from one document and no figure told
+    twice by two documents."""
+    out: list[Evidence] = []
+    for e in evidence:
+        figures = {number_key(n) for n in numbers(e.text)}
+        repeats = any(figures and figures <= {number_key(n) for n in numbers(o.text)} for o in out)
+        crowded = sum(o.source == e.source for o in out) >= PER_SOURCE
+        if not repeats and not crowded and e.text not in {o.text for o in out}:
+            out.append(e)
+        if len(out) == k:
+            break
+    return out
 
 
 def _avoid(persona: Persona | None, text: str) -> bool:

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.core.config import Settings
-from assistant.core.records import COMPETITIVE_TYPES
 from assistant.core.results import CITE_RE, Citation, Section
-from assistant.core.terms import Lexicon, find_terms
+from assistant.core.terms import Lexicon
 from assistant.core.text import normalize, number_key, numbers, sentences, shorten
 from assistant.index.lexical import tokenize
 from assistant.index.manifest import Manifest
 from assistant.index.status import is_stale
 from assistant.personas.schema import Persona
+from assistant.understand.market import Market
 
 MIN_SUPPORT = 0.5  # share of a sentence's content words found in what it cites
 
@@ -48,7 +48,7 @@ def verify(
     citations: Sequence[Citation],
     manifest: Manifest,
     settings: Settings,
-    competitors: Sequence[str] = (),
+    market: Market | None = None,
     persona: Persona | None = None,
     lexicon: Lexicon | None = None,
     given_numbers: Sequence[str] = (),
@@ -93,11 +93,10 @@ def verify(
                     f"{', '.join(f'[{c.n}]' for c in known)}: {shorten(claim)}"
                 )
             if section.customer_facing:
-                named = find_terms(competitors, claim)
-                if named and not any(c.doc_type in COMPETITIVE_TYPES for c in known):
+                if market and not market.may_claim(claim, [c.source for c in known]):
                     v.warnings.append(
-                        f"{section.title}: a claim about {', '.join(named)} "
-                        f"cites no battlecard or comparison page: {shorten(claim)}"
+                        f"{section.title}: a claim about {', '.join(market.mentioned(claim))} "
+                        f"cites no page that compares them: {shorten(claim)}"
                     )
                 for c in known:
                     if c.audience == "internal":

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from assistant.core.records import Chunk
-from assistant.core.text import looks_like_injection, normalize, sentences, strip_label
+from assistant.core.text import normalize, strip_label
 from assistant.index.lexical import tokenize
 
 # Sentences that tell a rep what to do are coaching, not something to say to a customer.
@@ -72,10 +72,10 @@ def chunk_sentences(
     out: list[Evidence] = []
     seen: set[str] = set()
     for chunk in chunks:
-        for sent in sentences(chunk.text):
+        for sent in chunk.sentences():
             key = normalize(sent)
             short = len(sent.split()) < min_words or sent.rstrip().endswith(":")
-            if key in seen or short or looks_like_injection(sent) or not keep(sent):
+            if key in seen or short or not keep(sent):
                 continue
             seen.add(key)
             out.append(Evidence(sent, chunk))

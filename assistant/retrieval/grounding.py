@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk, Hit
-from assistant.core.text import normalize, sentences
+from assistant.core.text import normalize
 from assistant.index.lexical import tokenize
 from assistant.retrieval.retriever import Retriever
 
@@ -71,7 +71,7 @@ class Judgement:
 
 @dataclass(frozen=True)
 class GroundingConfig:
-    """Abstention thresholds, tuned on the PostHog and Keelstone question sets together
+    """Abstention thresholds, tuned on the development corpora's question sets together
     (``pitchcraft eval retrieval``; the README has the figures)."""
 
     min_support: float = 0.15  # best sentence must cover this share of the question
@@ -117,7 +117,7 @@ class Grounder:
         out = []
         for hit in hits:
             context = _terms(f"{hit.chunk.meta.title} {hit.chunk.heading}")
-            for sent in sentences(hit.chunk.text):
+            for sent in hit.chunk.sentences():
                 words = _terms(sent)
                 own = sum(w for t, w in weights.items() if t in words)
                 near = sum(w for t, w in weights.items() if t in context and t not in words)

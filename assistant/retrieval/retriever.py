@@ -26,7 +26,7 @@ Fusion = Literal["rrf", "convex"]
 class RetrievalConfig:
     # Weighted reciprocal-rank fusion; `pitchcraft eval retrieval` prints it next to a convex
     # combination of normalised scores. RRF ranks the right page first far more often on the
-    # PostHog set (hit@1 .975 vs .900); convex is slightly ahead on the Keelstone set. The
+    # first development corpus (hit@1 .975 vs .900); convex is slightly ahead on the sample. The
     # values below sit on a plateau of the grid measured on both question sets (see README).
     candidates: int = 40  # per ranker, before fusion
     rrf_k: int = 20

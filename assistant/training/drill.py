@@ -32,7 +32,7 @@ from assistant.training.rubric import (
     DrillResult,
     ModelAnswer,
     RubricItem,
-    faq_items,
+    drill_items,
     model_answer,
 )
 
@@ -62,14 +62,7 @@ class Drill:
 
     def items(self) -> list[DrillItem]:
         if self._gen != self.kb.manifest.generation:
-            items = [
-                DrillItem(obj, chunks, "guide" if chunks[0].internal else "battlecard")
-                for obj, chunks in objection_pairs(self.kb)
-            ]
-            seen = {(i.source, normalize(i.objection)) for i in items}
-            for faq in faq_items(list(self.kb.manifest.all_chunks()), self.kb.conventions):
-                if (faq.source, normalize(faq.objection)) not in seen:
-                    items.append(faq)
+            items = drill_items(objection_pairs(self.kb))
             self._items = sorted(items, key=lambda i: (i.source, i.chunk.ordinal, i.objection))
             self._gen = self.kb.manifest.generation
         return self._items

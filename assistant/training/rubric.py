@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.core.conventions import Conventions
 from assistant.core.records import Chunk
 from assistant.core.results import citation_of
 from assistant.core.text import normalize, numbers
@@ -18,6 +17,7 @@ from assistant.personas.resolver import Resolution
 from assistant.retrieval.evidence import Evidence, chunk_sentences, is_customer_sayable
 from assistant.training.quiz.generators import key_terms
 from assistant.training.quiz.records import KeyPoint
+from assistant.understand.qa import QAPair
 
 REFRAME_RE = re.compile(
     r"\b(but|however|the (?:real|bigger|better|right) (?:question|issue|point|driver)s?|"
@@ -50,6 +50,7 @@ class DrillItem:
     objection: str
     chunks: list[Chunk]
     origin: str  # "battlecard" | "guide" | "faq"
+    answer: tuple[str, ...] = ()  # the answer's own lines when it shares a passage
 
     @property
     def chunk(self) -> Chunk:
@@ -170,20 +171,20 @@ class DrillResult:
 # --------------------------------------------------------------------------- the library
 
 
-def faq_items(chunks: list[Chunk], conventions: Conventions) -> list[DrillItem]:
-    """Customer questions: FAQ headings ending in "?" and the answer under them."""
-    pairs: dict[tuple[str, str], list[Chunk]] = {}
-    for c in chunks:
-        path = [p.strip() for p in c.heading.split(" > ")]
-        where = f"{c.meta.title} {c.source} {c.heading}"
-        if len(path) >= 2 and path[-1].endswith("?") and conventions.matches("faq_page", where):
-            pairs.setdefault((c.source, path[-1]), []).append(c)
-    return [DrillItem(q, chunks, "faq") for (_, q), chunks in pairs.items()]
+def drill_items(pairs: list[QAPair]) -> list[DrillItem]:
+    """Every objection and answered question, as something to drill."""
+    out = []
+    for p in pairs:
+        origin = ("guide" if p.internal else "battlecard") if p.kind == "objection" else "faq"
+        out.append(DrillItem(p.question, list(p.chunks), origin, p.answer))
+    return out
 
 
 def model_answer(item: DrillItem, idf: Any = None) -> ModelAnswer:
     """Split a documented response into the four steps and its key points."""
     response = chunk_sentences(item.chunks, min_words=4)
+    if item.answer:
+        response = [e for e in response if e.text in " ".join(item.answer)]
     ack: list[Evidence] = []
     question: list[Evidence] = []
     first = response[0].text if response else ""

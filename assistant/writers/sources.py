@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.core.records import Chunk
-from assistant.core.text import looks_like_injection, sentences
 from assistant.retrieval.evidence import Evidence
 from assistant.writers import tokens
 
@@ -39,10 +38,9 @@ def render_sources(sources: Sequence[Source]) -> str:
     )
 
 
-def _clean(text: str) -> str:
-    """A source's text minus sentences that try to instruct a model (defence in depth)."""
-    kept = [s for s in sentences(text) if not looks_like_injection(s)]
-    return " ".join(kept) if len(kept) != len(sentences(text)) else text
+def _clean(chunk: Chunk) -> str:
+    """A source's text without sentences addressed to an AI (found at ingest)."""
+    return " ".join(chunk.sentences()) if chunk.blocked else chunk.text
 
 
 @dataclass
@@ -57,7 +55,7 @@ def pack_sources(evidence: list[Evidence], budget: int, model: str) -> Budgeted:
     for e in evidence:
         if all(c.id != e.chunk.id for c in chunks):
             chunks.append(e.chunk)
-    candidates = [Source(i + 1, c, _clean(c.text)) for i, c in enumerate(chunks)]
+    candidates = [Source(i + 1, c, _clean(c)) for i, c in enumerate(chunks)]
     blocks = [render_sources([s]) for s in candidates]
     kept = tokens.pack(blocks, budget, model)
     sources = [Source(n + 1, candidates[i].chunk, candidates[i].text) for n, i in enumerate(kept)]

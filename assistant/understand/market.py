@@ -1,0 +1,221 @@
+"""Who sells and whom it competes with, read from the documents themselves.
+
+The vendor is, in order: the setting (or ``pitchcraft.yaml``); the name shared by the
+"A vs B" titles and file names, whichever side it stands on; the proper name most documents
+use. Competitors are the other sides of those pages, the other columns of comparison tables
+that have a vendor column ("Feature — Us: yes; Them: no"), and front-matter ``competitor``
+values. A competitor's pages are the ones that compare it; the documents that discuss it by
+name (two mentions or more) are kept apart as mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assistant.core.records import COMPETITIVE_TYPES, Chunk
+
+DEFAULT_VENDOR = "our platform"
+_NAME = r"[A-Z][\w.+&-]*(?:\s+[A-Z][\w.+&-]*){0,2}"
+_VERSUS_RE = re.compile(rf"(?<![\w.])({_NAME})\s+(?:vs\.?|versus|v\.)\s+({_NAME})")
+_ALTERNATIVE_RE = re.compile(rf"\b(?:alternatives? to|instead of|switch(?:ing)? from)\s+({_NAME})")
+# A linearised table row: "Label — Name: value; Name: value" (see ingest/html.py).
+_ROW_RE = re.compile(r"^[^—\n]{1,80} — (.+)$", re.M)
+_CELL_RE = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s")
+_PROPER_RE = re.compile(r"(?<![\w.])([A-Z][a-z]+[A-Z]?[\w]*|[A-Z][a-z]*[A-Z][\w]*)(?![\w])")
+MIN_MENTIONS = 2  # a document that names a competitor this often discusses it
+VENDOR_DOC_SHARE = 0.3  # the proper name in this share of documents can be the vendor
+
+
+def flat(name: str) -> str:
+    """A name for comparison: lower-case letters and digits only ("Acme Co." = "acmeco")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """What the market reads of a document."""
+
+    source: str
+    title: str
+    doc_type: str
+    competitor: str  # front-matter or folder convention
+
+
+@dataclass
+class Market:
+    vendor: str = DEFAULT_VENDOR
+    vendor_reason: str = "no vendor found"
+    competitors: dict[str, str] = field(default_factory=dict)  # flat name -> spelling
+    pages: dict[str, list[str]] = field(default_factory=dict)  # spelling -> comparing sources
+    mentions: dict[str, list[str]] = field(default_factory=dict)  # spelling -> discussing sources
+    reasons: dict[str, str] = field(default_factory=dict)  # spelling -> why it is a competitor
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Market:
+        return cls(**dict(data))
+
+    def resolve(self, name: str | None) -> str | None:
+        return self.competitors.get(flat(name)) if name else None
+
+    def mentioned(self, text: str) -> list[str]:
+        flat_text = flat(text)
+        return sorted({n for key, n in self.competitors.items() if key and key in flat_text})
+
+    def claim_sources(self, competitor: str) -> list[str]:
+        """Where a claim about ``competitor`` may come from: its comparison pages, or the
+        documents that discuss it when it has none."""
+        return self.pages.get(competitor) or self.mentions.get(competitor, [])
+
+    def may_claim(self, text: str, sources: Iterable[str]) -> bool:
+        """Whether ``text``, quoted from ``sources``, names only competitors those sources
+        may speak for."""
+        given = set(sources)
+        return all(given & set(self.claim_sources(c)) for c in self.mentioned(text))
+
+    def sources_about(self, competitor: str) -> list[str]:
+        """Pages comparing ``competitor`` first, then documents that discuss it."""
+        pages = self.pages.get(competitor, [])
+        return pages + [s for s in self.mentions.get(competitor, []) if s not in pages]
+
+
+def versus_pairs(text: str) -> list[tuple[str, str]]:
+    """("A", "B") for "A vs B" (and each neighbour pair of "A vs B vs C")."""
+    out = []
+    for m in _VERSUS_RE.finditer(text):
+        out.append((m.group(1).strip(), m.group(2).strip()))
+        rest = text[m.end() :]
+        prev = m.group(2).strip()
+        while n := re.match(rf"\s+(?:vs\.?|versus)\s+({_NAME})", rest):
+            out.append((prev, n.group(1).strip()))
+            prev, rest = n.group(1).strip(), rest[n.end() :]
+    return out
+
+
+def _stem_text(source: str) -> str:
+    """A file name as words: ``blog/acme-vs-zenith.md`` → ``Acme vs Zenith``."""
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    words = [w for w in re.split(r"[-_\s]+", stem) if w]
+    return " ".join(w.lower() if w.lower() in ("vs", "versus") else w.capitalize() for w in words)
+
+
+def _spelled(name: str, texts: Iterable[str]) -> str:
+    """``name`` as the documents spell it ("Launch" from a file name → as in a title)."""
+    letters = flat(name)
+    for text in texts:
+        for m in _PROPER_RE.finditer(text):
+            if flat(m.group(1)) == letters:
+                return m.group(1)
+        if letters and (m := re.search(r"[\s-]?".join(map(re.escape, letters)), text, re.I)):
+            return m.group(0)
+    return name
+
+
+def table_columns(text: str) -> list[list[str]]:
+    """The column names of each linearised table in ``text`` (rows that share names)."""
+    rows = [[c.strip() for c in _CELL_RE.findall(m.group(1))] for m in _ROW_RE.finditer(text)]
+    rows = [r for r in rows if len(r) >= 2]
+    counts = Counter(tuple(r) for r in rows)
+    return [list(cols) for cols, n in counts.items() if n >= 2]
+
+
+def _proper_name_vendor(docs: list[DocInfo], chunks: list[Chunk]) -> tuple[str, str]:
+    """The proper name most documents use (their titles count twice), that the corpus does not
+    also write as an ordinary lower-case word."""
+    in_docs: dict[str, set[str]] = defaultdict(set)
+    capital: Counter[str] = Counter()
+    lower: Counter[str] = Counter()
+    for c in chunks:
+        for m in _PROPER_RE.finditer(c.text):
+            in_docs[m.group(1)].add(c.source)
+            capital[m.group(1)] += 1
+        # a lower-case word on its own (not part of a URL, a path or an identifier)
+        lower.update(re.findall(r"(?<![\w./@-])[a-z]{3,}(?![\w/@-]|\.\w)", c.text))
+    for d in docs:
+        for m in _PROPER_RE.finditer(d.title):
+            in_docs[m.group(1)].add(d.source)
+            in_docs[m.group(1)].add(f"title:{d.source}")
+    best, best_n = "", 0
+    for name, sources in in_docs.items():
+        n = len(sources)
+        if len(name) < 3 or lower[name.lower()] > capital[name] or n <= best_n:
+            continue  # an ordinary word written with a capital letter
+        best, best_n = name, n
+    share = len({s for s in in_docs.get(best, ()) if not s.startswith("title:")})
+    if best and share >= VENDOR_DOC_SHARE * max(1, len(docs)):
+        return best, f"the name {share} of {len(docs)} documents use"
+    return "", ""
+
+
+def build_market(
+    docs: list[DocInfo],
+    chunks: list[Chunk],
+    vendor_setting: str = "",
+    competitor_aliases: Mapping[str, list[str]] | None = None,
+) -> Market:
+    """The market as the documents describe it (see the module docstring)."""
+    titles = [d.title for d in docs]
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    for d in docs:
+        from_stem = versus_pairs(_stem_text(d.source))
+        found = versus_pairs(d.title) or [
+            (_spelled(a, titles), _spelled(b, titles)) for a, b in from_stem
+        ]
+        if found:
+            pairs[d.source] = found
+    votes: Counter[str] = Counter(n for found in pairs.values() for pair in found for n in pair)
+    market = Market()
+    if vendor_setting:
+        market.vendor, market.vendor_reason = vendor_setting, "set in the settings"
+    elif votes and votes.most_common(1)[0][1] >= 2:
+        name, n = votes.most_common(1)[0]
+        market.vendor, market.vendor_reason = name, f'the side of {n} "A vs B" pages'
+    else:
+        name, why = _proper_name_vendor(docs, chunks)
+        if not name and votes:
+            name, why = votes.most_common(1)[0][0], 'the first side of the one "A vs B" page'
+        if name:
+            market.vendor, market.vendor_reason = name, why
+    vendor = flat(market.vendor)
+
+    def add(name: str, source: str | None, reason: str) -> None:
+        name = name.strip(" .:-")
+        if not name or flat(name) == vendor or len(flat(name)) < 2:
+            return
+        spelling = market.competitors.setdefault(flat(name), name)
+        market.reasons.setdefault(spelling, reason)
+        if source and source not in market.pages.setdefault(spelling, []):
+            market.pages[spelling].append(source)
+
+    for d in docs:
+        if d.competitor:
+            page = d.source if d.doc_type in COMPETITIVE_TYPES else None
+            add(d.competitor, page, f"named by {d.source}")
+        for a, b in pairs.get(d.source, []):
+            if vendor in (flat(a), flat(b)):
+                add(b if flat(a) == vendor else a, d.source, f'"{a} vs {b}" ({d.source})')
+    for c in chunks:
+        for columns in table_columns(c.text):
+            if vendor in {flat(x) for x in columns}:
+                for name in columns:
+                    add(name, c.source, f"a column of the comparison table in {c.source}")
+    for name, aliases in (competitor_aliases or {}).items():
+        add(name, None, "pitchcraft.yaml")
+        for alias in aliases:
+            market.competitors.setdefault(flat(alias), market.competitors[flat(name)])
+    names = sorted(set(market.competitors.values()))
+    counts: dict[str, Counter[str]] = {n: Counter() for n in names}
+    for c in chunks:
+        for n in names:
+            hits = len(re.findall(rf"(?<![\w]){re.escape(n)}(?![\w])", c.text))
+            if hits:
+                counts[n][c.source] += hits
+    for n in names:
+        market.mentions[n] = [s for s, k in counts[n].most_common() if k >= MIN_MENTIONS]
+    return market
