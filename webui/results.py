@@ -77,7 +77,7 @@ def citations(app: Pitchcraft, items: Sequence[Citation], title: str = "Sources"
 
 def _passage(app: Pitchcraft, c: Citation) -> str:
     chunks = app.kb.manifest.chunks([c.chunk_id])
-    return chunks[0].text if chunks else ""
+    return chunks[0].shown_text if chunks else ""
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")
@@ -230,5 +230,6 @@ def ask_result(app: Pitchcraft, result: AskResult) -> None:
         with st.expander(f"What the search found ({len(result.hits)} passages)"):
             for h in result.hits:
                 st.markdown(f"**{h.chunk.source}** — {h.chunk.heading} · score {h.score:.3f}")
-                st.caption(escape(h.chunk.text[:400]) + ("…" if len(h.chunk.text) > 400 else ""))
+                shown = h.chunk.shown_text
+                st.caption(escape(shown[:400]) + ("…" if len(shown) > 400 else ""))
     export(ask_markdown(result), f"{slug('answer-' + result.question)}.md", "ask")

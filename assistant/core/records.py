@@ -99,6 +99,12 @@ class Chunk:
         """The passage's sentences, without any addressed to an AI (never evidence)."""
         return [s for s in sentences(self.text) if s not in self.blocked]
 
+    @property
+    def shown_text(self) -> str:
+        """The passage as shown to anyone (a reader, a model): without sentences addressed
+        to an AI, which were found at ingest."""
+        return " ".join(self.sentences()) if self.blocked else self.text
+
     def has_role(self, *roles: str) -> bool:
         """The passage's role, or one of its secondary roles, is one of ``roles``."""
         return self.role in roles or any(r in roles for r in self.secondary_roles)

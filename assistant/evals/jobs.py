@@ -60,8 +60,15 @@ def load_objections(path: Path) -> list[dict[str, Any]]:
 def _quotes_verbatim(app: Pitchcraft, result: Result) -> bool:
     chunks = {c.id: c for c in app.kb.manifest.chunks([c.chunk_id for c in result.citations.items])}
     return all(
-        c.chunk_id in chunks and c.quote in chunks[c.chunk_id].text for c in result.citations.items
+        c.chunk_id in chunks and _spaced(c.quote) in _spaced(chunks[c.chunk_id].text)
+        for c in result.citations.items
     )
+
+
+def _spaced(text: str) -> str:
+    """Text with every run of white space as one space: a hard-wrapped source line is the
+    same words as the quote that joins it."""
+    return " ".join(text.split())
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Built at ingest from product-spec documents. The preferred shape is the conventions' one
 (``## Feature`` with ``### Technical detail`` and ``### Business outcomes``); a product page
 without it (e.g. plain docs) becomes one feature per page, its facts classified as technical
-or business by vocabulary.
+or business by vocabulary. A knowledge base with no page typed as a product (a handbook, an
+export) takes its features from the passages whose role is capability or outcome, page by page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from assistant.core.text import normalize
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
+CAPABILITY_ROLES = ("capability", "outcome")  # passages that describe what the product does
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,15 @@ def build_catalog(
     ``classify(sentence) -> "technical" | "business"`` labels facts of pages without the
     conventions' subsections; without it they are labelled "summary".
     """
+    chunks = [c for c in chunks if not c.internal]
     by_source: dict[str, list[Chunk]] = defaultdict(list)
     for c in chunks:
-        if c.meta.doc_type == "product" and not c.internal:
+        if c.meta.doc_type == "product":
             by_source[c.source].append(c)
+    if not by_source:  # no page says it is a product spec: the passages that describe one
+        for c in chunks:
+            if c.role in CAPABILITY_ROLES:
+                by_source[c.source].append(c)
     structured = {
         source
         for source, doc_chunks in by_source.items()

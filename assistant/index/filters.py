@@ -16,6 +16,7 @@ class Filters:
     audience: str | None = None  # "customer-safe" hides internal chunks
     min_updated_days: int | None = None  # date.toordinal(); undated documents are kept
     sources: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # a passage's main role (see assistant/understand/roles.py)
 
     def membership(self) -> list[tuple[str, tuple[str, ...]]]:
         """(metadata key, allowed values) for every "one of these" filter that is set."""
@@ -24,6 +25,7 @@ class Filters:
             ("product", self.products),
             ("competitor", self.competitors),
             ("source", self.sources),
+            ("role", self.roles),
         )
         return [(key, values) for key, values in fields if values]
 

@@ -155,4 +155,4 @@ class LexicalIndex:
         ]
 
 
-_FIELDS = ("source", "doc_type", "product", "competitor", "audience", "updated_days")
+_FIELDS = ("source", "doc_type", "product", "competitor", "audience", "updated_days", "role")

@@ -43,7 +43,7 @@ class AskResult(Result):
                     "score": round(h.score, 4),
                     "doc_type": h.chunk.meta.doc_type,
                     "audience": h.chunk.audience,
-                    "text": h.chunk.text,
+                    "text": h.chunk.shown_text,
                 }
                 for h in self.hits
             ],

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from assistant.core.records import Chunk
 from assistant.core.terms import Lexicon
-from assistant.core.text import number_key, numbers
+from assistant.core.text import number_key, numbers, sentences
 from assistant.core.yamlfile import load_model
 from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
@@ -25,7 +26,7 @@ from assistant.personas.resolver import Resolution
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence, chunk_sentences, is_customer_sayable
 from assistant.retrieval.grounding import Grounder
-from assistant.understand.market import flat
+from assistant.understand.market import flat, is_table_row
 from assistant.understand.qa import QAPair, qa_pairs
 
 ACK_RE = re.compile(
@@ -35,12 +36,15 @@ ACK_RE = re.compile(
 )
 MIN_MATCH = 0.55  # cosine similarity for a known objection or question to count as this one
 SEARCH_K = 12  # passages searched for supporting sentences
+TOPIC_K = 6  # ... and passages of the objection's topic
+TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection is often about
 NOT_EVIDENCE = ("process", "open_question", "instruction", "persona")  # roles never quoted
-CANDIDATES = 24  # supporting sentences compared by meaning
+CANDIDATES = 150  # supporting sentences compared by meaning (all of them, in practice)
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
 MIN_WORDS = 6
 MIN_MEANING = 0.1  # cosine to the objection below which a supporting sentence is off topic
-MAX_POINTS, MAX_REFRAME, MAX_EVIDENCE, PER_SOURCE = 5, 2, 4, 2
+MEANING_WITHOUT_WORDS = 0.4  # ... when it shares too few of the objection's words
+MAX_POINTS, MAX_REFRAME, MAX_EVIDENCE, PER_SOURCE = 6, 2, 4, 3
 SAME_RIVAL, OTHER_RIVAL = 0.05, -0.1  # a pair about the deal's competitor, or about another one
 FIGURE_BONUS = 0.1  # extra evidence with a figure beats the same support without one
 MAX_TECHNICAL_SHARE = 0.3  # personas below this hear no sentence that leans technical
@@ -240,34 +244,48 @@ class ObjectionHandler:
         facts a good answer uses, but only customer-safe sentences are returned.
         """
         query = f"{text} {hint}".strip()
-        hits = [
-            h
-            for h in self.grounder.retriever.search(
-                query, k=SEARCH_K, filters=Filters(audience="customer-safe")
-            ).hits
-            if not h.chunk.has_role(*NOT_EVIDENCE)
-        ]
+        search = self.grounder.retriever.search
+        hits = search(query, k=SEARCH_K, filters=Filters(audience="customer-safe")).hits
+        # The passages of what the objection is about (pricing, security, proof…) too: a
+        # conversational objection's words can pull every search towards chit-chat.
+        topic = self.kb.role_classifier.topics(text, TOPICS)[:1]
+        if topic:
+            on_topic = Filters(audience="customer-safe", roles=tuple(topic))
+            seen = {h.chunk.id for h in hits}
+            hits += [
+                h for h in search(query, k=TOPIC_K, filters=on_topic).hits if h.chunk.id not in seen
+            ]
+        hits = [h for h in hits if not h.chunk.has_role(*NOT_EVIDENCE)]
         if competitor:  # their pages first: a claim about them comes only from there
             about = set(self.kb.competitor_sources(competitor))
             hits.sort(key=lambda h: h.chunk.source not in about)
-        if not hint and self.grounder.judge(text, hits[:5]).abstained:
-            return []
+        # An objection mixes the buyer's situation with what they ask: it has an answer when
+        # any one of its sentences does ("our users are in France… where is data stored?").
+        # Its words may all be the buyer's own ("no spare sysadmin… we moved to SaaS"): then
+        # only a sentence close in meaning answers it.
+        verdicts = [self.grounder.judge(part, hits[:5]) for part in sentences(text) or [text]]
+        floor = MIN_MEANING
+        if not hint and all(v.abstained for v in verdicts):
+            if not any(v.thin for v in verdicts):
+                return []
+            floor = MEANING_WITHOUT_WORDS
         used = {e.text for e in exclude}
         candidates = [
             s
             for s in self.grounder.supports(text, hits)
             if s.sentence not in used
             and self._sayable(persona, s.sentence)
-            and self.kb.market.may_claim(s.sentence, [s.chunk.source])
+            and self._ours(s.sentence, s.chunk)
             and len(s.sentence.split()) >= MIN_WORDS
             and not s.sentence.rstrip().endswith("?")
+            and not s.sentence[:1].islower()  # the tail of a sentence split mid-way
         ][:CANDIDATES]
         if not candidates:
             return []
         vectors = self.kb.embedder.embed([text] + [s.sentence for s in candidates])
         meaning = vectors[1:] @ vectors[0]
         ranked = sorted(
-            ((s, m) for s, m in zip(candidates, meaning, strict=True) if m >= MIN_MEANING),
+            ((s, m) for s, m in zip(candidates, meaning, strict=True) if m >= floor),
             key=lambda x: (
                 -(
                     WORDS_SHARE * x[0].score
@@ -279,6 +297,17 @@ class ObjectionHandler:
             ),
         )
         return [Evidence(s.sentence, s.chunk) for s, _ in ranked]
+
+    def _ours(self, sentence: str, chunk: Chunk) -> bool:
+        """A sentence the rep can say for the vendor: not a table row, not about a competitor
+        alone, and naming only competitors its page may speak for."""
+        market = self.kb.market
+        heading = chunk.heading.split(" > ")[-1]
+        return (
+            not is_table_row(sentence)
+            and not market.about_rival(sentence, heading)
+            and market.may_claim(sentence, [chunk.source])
+        )
 
     def _fits(self, persona: Persona | None, text: str) -> bool:
         """Whether a sentence suits the persona: none of its avoided words, and not far more

@@ -60,6 +60,9 @@ class Support:
     typed: bool = False  # states the kind of answer the question asks for
 
 
+THIN = "the evidence is thin"
+
+
 @dataclass
 class Judgement:
     abstained: bool
@@ -67,6 +70,11 @@ class Judgement:
     support: list[Support] = field(default_factory=list)
     missing_terms: list[str] = field(default_factory=list)
     answer_type: str | None = None
+
+    @property
+    def thin(self) -> bool:
+        """Abstained only because few of the question's words are covered (nothing missing)."""
+        return self.abstained and self.reason == THIN
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ class Grounder:
             return Judgement(True, reason, support, missing, kind)
         if best < floor:
             what = {"percent": "a percentage", "money": "a price", "duration": "a time frame"}
-            reason = f"no passage states {what[kind]} for this" if kind else "the evidence is thin"
+            reason = f"no passage states {what[kind]} for this" if kind else THIN
             return Judgement(True, reason, support, missing, kind)
         return Judgement(False, "", support, missing, kind)
 

@@ -26,6 +26,9 @@ _ALTERNATIVE_RE = re.compile(rf"\b(?:alternatives? to|instead of|switch(?:ing)? 
 _ROW_RE = re.compile(r"^[^—\n]{1,80} — (.+)$", re.M)
 _CELL_RE = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s")
 _PROPER_RE = re.compile(r"(?<![\w.])([A-Z][a-z]+[A-Z]?[\w]*|[A-Z][a-z]*[A-Z][\w]*)(?![\w])")
+_COMPARES_RE = re.compile(
+    r"\b(?:than|unlike|whereas|compared|versus|vs\.?|instead of|rather than|while)\b", re.I
+)
 MIN_MENTIONS = 2  # a document that names a competitor this often discusses it
 VENDOR_DOC_SHARE = 0.3  # the proper name in this share of documents can be the vendor
 
@@ -79,10 +82,26 @@ class Market:
         given = set(sources)
         return all(given & set(self.claim_sources(c)) for c in self.mentioned(text))
 
+    def about_rival(self, sentence: str, heading: str = "") -> bool:
+        """A sentence about a competitor rather than the vendor: it (or, when it names no
+        one, its section heading) names a competitor, not the vendor, and compares nothing."""
+        named = self.mentioned(sentence) or self.mentioned(heading)
+        return (
+            bool(named)
+            and flat(self.vendor) not in flat(sentence)
+            and not _COMPARES_RE.search(sentence)
+        )
+
     def sources_about(self, competitor: str) -> list[str]:
         """Pages comparing ``competitor`` first, then documents that discuss it."""
         pages = self.pages.get(competitor, [])
         return pages + [s for s in self.mentions.get(competitor, []) if s not in pages]
+
+
+def is_table_row(text: str) -> bool:
+    """A linearised table row ("Plan — Price: $0; Seats: 5"): cells, not a sentence to say."""
+    m = _ROW_RE.match(text.strip())
+    return bool(m) and len(_CELL_RE.findall(m.group(1))) >= 2
 
 
 def versus_pairs(text: str) -> list[tuple[str, str]]:

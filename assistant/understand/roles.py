@@ -181,20 +181,15 @@ class RoleClassifier:
                 ]
         return tuple(dict.fromkeys(found))
 
-    def classify(self, chunk: Chunk, vector: np.ndarray | None) -> RoleDecision:
-        blocked = self.blocked(chunk, vector)
-        said = sentences(chunk.text)
-        if said and len(blocked) * 2 >= len(said):
-            return RoleDecision(
-                "instruction", 1.0, "addressed to an AI: " + blocked[0][:80], (), blocked
-            )
-        text = f"{chunk.heading}\n{chunk.text}"
+    def _scores(
+        self, text: str, vector: np.ndarray | None, doc_type: str = ""
+    ) -> tuple[dict[str, float], dict[str, list[str]]]:
+        """Each role's score for ``text`` (signals, similarity, the document-type hint) and
+        the reasons behind it; the instruction role is decided sentence by sentence instead."""
         scores: dict[str, float] = {}
         reasons: dict[str, list[str]] = {}
-        sims = None
-        if vector is not None:
-            sims = self._examples @ vector
-        hinted = set(self.book.hints.get(chunk.meta.doc_type, ()))
+        sims = self._examples @ vector if vector is not None else None
+        hinted = set(self.book.hints.get(doc_type, ()))
         for i, role in enumerate(self._names):
             if role == "instruction":
                 continue
@@ -212,8 +207,25 @@ class RoleClassifier:
                 why.append(f"close to its examples ({similarity:.2f})")
             if role in hinted:
                 score += HINT_BONUS
-                why.append(f"document type {chunk.meta.doc_type}")
+                why.append(f"document type {doc_type}")
             scores[role], reasons[role] = score, why
+        return scores, reasons
+
+    def topics(self, text: str, roles: Sequence[str]) -> list[str]:
+        """Which of ``roles`` a query is about, best first (those scoring at all)."""
+        scores, _ = self._scores(text, self.embed([text])[0])
+        return sorted((r for r in roles if scores.get(r, 0) > 0), key=lambda r: -scores[r])
+
+    def classify(self, chunk: Chunk, vector: np.ndarray | None) -> RoleDecision:
+        blocked = self.blocked(chunk, vector)
+        said = sentences(chunk.text)
+        if said and len(blocked) * 2 >= len(said):
+            return RoleDecision(
+                "instruction", 1.0, "addressed to an AI: " + blocked[0][:80], (), blocked
+            )
+        scores, reasons = self._scores(
+            f"{chunk.heading}\n{chunk.text}", vector, chunk.meta.doc_type
+        )
         shape = qa_shape(chunk)
         if shape:
             scores[shape] = max(scores.values()) + 0.2

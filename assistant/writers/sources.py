@@ -38,11 +38,6 @@ def render_sources(sources: Sequence[Source]) -> str:
     )
 
 
-def _clean(chunk: Chunk) -> str:
-    """A source's text without sentences addressed to an AI (found at ingest)."""
-    return " ".join(chunk.sentences()) if chunk.blocked else chunk.text
-
-
 @dataclass
 class Budgeted:
     sources: list[Source]
@@ -55,7 +50,7 @@ def pack_sources(evidence: list[Evidence], budget: int, model: str) -> Budgeted:
     for e in evidence:
         if all(c.id != e.chunk.id for c in chunks):
             chunks.append(e.chunk)
-    candidates = [Source(i + 1, c, _clean(c)) for i, c in enumerate(chunks)]
+    candidates = [Source(i + 1, c, c.shown_text) for i, c in enumerate(chunks)]
     blocks = [render_sources([s]) for s in candidates]
     kept = tokens.pack(blocks, budget, model)
     sources = [Source(n + 1, candidates[i].chunk, candidates[i].text) for n, i in enumerate(kept)]

@@ -1,0 +1,206 @@
+"""Knowledge bases that follow none of our conventions: no front-matter, no ``doc_type``, no
+``## Objections`` headings. Three small corpora in the shapes teams really export (a flat
+folder of HTML and PDF files, a Notion export with question headings, a docs site) must still
+yield roles, features, the competitor's pages and question → answer pairs, read from what the
+documents say. The company ("Lumora") and its rivals are invented here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from assistant.core.config import Settings
+from assistant.index.kb import KnowledgeBase
+from assistant.ingest.pipeline import ingest
+from assistant.jobs.objection import objection_pairs
+
+
+def _pdf(title: str, text: str) -> bytes:
+    pdf = FPDF()
+    pdf.set_title(title)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, text)
+    return bytes(pdf.output())
+
+
+def _build(root: Path, files: dict[str, str | bytes], embedder) -> KnowledgeBase:
+    corpus = root / "corpus"
+    for name, body in files.items():
+        path = corpus / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        else:
+            path.write_text(body, encoding="utf-8")
+    kb = KnowledgeBase(Settings(kb=root / "kb"), embedder)
+    report = ingest(kb, [corpus])
+    assert not report.failed, report.failed
+    return kb
+
+
+def _roles(kb: KnowledgeBase, source: str) -> set[str]:
+    return {c.role for c in kb.manifest.source_chunks(source)}
+
+
+# -- a flat folder of HTML and PDF exports (a Confluence space, a shared drive) ---------------
+
+EXPORT = {
+    "Quillmark-vs-Lumora.html": """<html><head><title>Quillmark vs Lumora</title></head><body>
+<h1>Quillmark vs Lumora</h1>
+<p>Teams comparing the two tools usually ask about approvals and audit trails.</p>
+<table>
+<tr><th>Capability</th><th>Lumora</th><th>Quillmark</th></tr>
+<tr><td>Approval workflows</td><td>yes</td><td>no</td></tr>
+<tr><td>Audit trail export</td><td>yes</td><td>no</td></tr>
+<tr><td>Single sign-on</td><td>yes</td><td>yes</td></tr>
+</table>
+<p>Unlike Quillmark, Lumora keeps every approval step in an exportable audit trail.</p>
+</body></html>""",
+    "Product-Overview.html": """<html><head><title>Lumora overview</title></head><body>
+<h1>Lumora overview</h1>
+<h2>Approval workflows</h2>
+<p>Lumora lets finance teams route every purchase request through approval workflows with
+rules by amount, department and supplier. You can build a workflow without writing code.</p>
+<h2>Spend reporting</h2>
+<p>Lumora provides live spend dashboards, so controllers close the month faster and spot
+budget overruns before they happen.</p>
+</body></html>""",
+    "Northwind-story.pdf": _pdf(
+        "Northwind Logistics customer story",
+        "Northwind Logistics customer story. Northwind Logistics cut invoice processing time "
+        'by 40% in the first quarter after adopting Lumora. "We approve in hours, not weeks," '
+        "said the finance director of Northwind Logistics.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def export_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("export"), EXPORT, embedder)
+
+
+def test_export_finds_vendor_competitor_and_its_page(export_kb: KnowledgeBase) -> None:
+    market = export_kb.market
+    assert market.vendor == "Lumora"
+    assert market.resolve("quillmark") == "Quillmark"
+    assert market.pages["Quillmark"] == ["Quillmark-vs-Lumora.html"]
+
+
+def test_export_roles_come_from_the_text(export_kb: KnowledgeBase) -> None:
+    assert "comparison" in _roles(export_kb, "Quillmark-vs-Lumora.html")
+    assert "proof" in _roles(export_kb, "Northwind-story.pdf")
+    assert _roles(export_kb, "Product-Overview.html") & {"capability", "outcome"}
+    for c in export_kb.manifest.all_chunks():
+        assert c.role_reason and 0 < c.role_confidence <= 1
+
+
+def test_export_features_come_from_capability_passages(export_kb: KnowledgeBase) -> None:
+    features = export_kb.catalog
+    assert features, "no feature found"
+    assert {f.source for f in features} == {"Product-Overview.html"}
+    facts = " ".join(fact.text for f in features for fact in f.facts)
+    assert "approval workflows" in facts and "spend dashboards" in facts
+
+
+# -- a Notion export: hashed file names, question headings, an open-questions page ------------
+
+NOTION = {
+    "Sales FAQ 3f9a2c1e4b7d.md": """# Sales FAQ
+
+## Can we export our data if we leave?
+
+Yes. Admins can export every record, attachment and approval history as CSV or JSON at any
+time, at no extra cost.
+
+## Does Lumora work with our ERP?
+
+Lumora connects to the common ERP systems through its built-in connectors, and to others
+through a documented REST API.
+""",
+    "Open questions 8a7b6c5d4e3f.md": """# Open questions
+
+- Should partners get their own pricing tier?
+- Who owns onboarding for accounts under 50 seats?
+- Do we offer a sandbox on the starter plan?
+""",
+    "Buyer personas 12ab34cd56ef.md": """# Buyer personas
+
+## The financial controller
+
+The controller is the buyer who owns the month-end close. They care about audit evidence,
+fewer manual reconciliations and predictable spend; their pain points are late approvals
+and spreadsheets.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def notion_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("notion"), NOTION, embedder)
+
+
+def test_notion_question_headings_become_pairs(notion_kb: KnowledgeBase) -> None:
+    pairs = {p.question: p for p in objection_pairs(notion_kb)}
+    assert "Can we export our data if we leave?" in pairs
+    assert "Does Lumora work with our ERP?" in pairs
+    answer = " ".join(c.text for c in pairs["Can we export our data if we leave?"].chunks)
+    assert "export every record" in answer
+
+
+def test_notion_open_questions_are_never_answers(notion_kb: KnowledgeBase) -> None:
+    source = "Open questions 8a7b6c5d4e3f.md"
+    assert _roles(notion_kb, source) == {"open_question"}
+    assert not [p for p in objection_pairs(notion_kb) if p.source == source]
+
+
+def test_notion_persona_page_is_understood(notion_kb: KnowledgeBase) -> None:
+    assert "persona" in _roles(notion_kb, "Buyer personas 12ab34cd56ef.md")
+
+
+# -- a docs site: nested folders, a comparison post with the vendor first ---------------------
+
+DOCS = {
+    "docs/features/alerts.md": """# Alerts
+
+Lumora lets teams set spend alerts on any budget, supplier or card. Alerts reach
+email digests or webhooks, and you can route them to the budget owner automatically.
+""",
+    "docs/security.md": """# Security
+
+Data is encrypted at rest with AES-256 and in transit with TLS 1.2 or later. Lumora is
+SOC 2 Type II audited and supports SAML single sign-on and SCIM provisioning.
+""",
+    "docs/pricing.md": """# Pricing
+
+The Team plan costs $12 per user per month, billed annually. The Business plan adds
+approval workflows and audit trail export.
+""",
+    "blog/lumora-vs-tallyhq.md": """# Lumora vs Tallyhq: approvals compared
+
+Tallyhq handles simple approvals. Lumora is easier to set up than Tallyhq for multi-step
+approvals, and it includes audit trail export on the Business plan.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def docs_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("docs"), DOCS, embedder)
+
+
+def test_docs_site_roles(docs_kb: KnowledgeBase) -> None:
+    assert "security" in _roles(docs_kb, "docs/security.md")
+    assert "pricing" in _roles(docs_kb, "docs/pricing.md")
+    assert "comparison" in _roles(docs_kb, "blog/lumora-vs-tallyhq.md")
+
+
+def test_docs_site_competitor_and_features(docs_kb: KnowledgeBase) -> None:
+    market = docs_kb.market
+    assert market.vendor == "Lumora"
+    assert market.pages.get("Tallyhq") == ["blog/lumora-vs-tallyhq.md"]
+    names = {f.source for f in docs_kb.catalog}
+    assert "docs/features/alerts.md" in names
+    assert "blog/lumora-vs-tallyhq.md" not in names  # a comparison is not a feature page
