@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from test_loaders import write
 
 from assistant.core.config import Settings
 from assistant.index.kb import KnowledgeBase
@@ -29,12 +30,7 @@ def _pdf(title: str, text: str) -> bytes:
 def _build(root: Path, files: dict[str, str | bytes], embedder) -> KnowledgeBase:
     corpus = root / "corpus"
     for name, body in files.items():
-        path = corpus / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(body, bytes):
-            path.write_bytes(body)
-        else:
-            path.write_text(body, encoding="utf-8")
+        write(corpus, name, body)
     kb = KnowledgeBase(Settings(kb=root / "kb"), embedder)
     report = ingest(kb, [corpus])
     assert not report.failed, report.failed
