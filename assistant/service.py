@@ -23,7 +23,7 @@ from assistant.jobs.objection import ObjectionHandler, ObjectionRequest, load_ob
 from assistant.jobs.pitch import PitchPlan, PitchPlanner, PitchRequest
 from assistant.jobs.upsell import UpsellPlanner, load_upsell_phrasing
 from assistant.jobs.verify import verify
-from assistant.personas.loading import load_personas
+from assistant.personas.loading import load_personas, with_corrections
 from assistant.personas.resolver import PersonaResolver
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence
@@ -49,7 +49,9 @@ class Pitchcraft:
         else:
             self.writer_note = "given by the caller"
         self.writer: Writer = writer
-        self.personas: dict[str, Persona] = load_personas(self.settings.prompts_dir)
+        self.personas: dict[str, Persona] = with_corrections(
+            load_personas(self.settings.prompts_dir), kb.corrections().personas
+        )
         self.lexicon: Lexicon = load_vocabulary(self.settings.prompts_dir)
 
     @cached_property

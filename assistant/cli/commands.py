@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.common import EXIT_OK, EXIT_PARTIAL, Bars, emit, emit_result, live, service
+from assistant.cli.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    Bars,
+    emit,
+    emit_result,
+    knowledge_base,
+    live,
+    service,
+)
 from assistant.core.config import Settings
 from assistant.core.errors import ConfigError
 
@@ -205,6 +214,13 @@ def cmd_upsell(args: argparse.Namespace, settings: Settings) -> int:
     return emit_result(args, app, lambda sink: app.upsell(account, on_text=sink))
 
 
+def cmd_map(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.jobs.kbmap import knowledge_map, render_map
+
+    emit(args, knowledge_map(knowledge_base(settings)), render_map)
+    return EXIT_OK
+
+
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.personas.loading import load_personas
 
@@ -225,6 +241,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("status", parents=[common], help="documents, chunks and stale flags")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "map", parents=[common], help="what was understood of the documents, and the gaps"
+    )
+    p.set_defaults(func=cmd_map)
 
     p = sub.add_parser("ask", parents=[common], help="a cited answer, or 'not covered'")
     p.add_argument("question")

@@ -12,17 +12,22 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant.core.conventions import Conventions
-from assistant.core.records import Chunk
+from assistant.core.records import COMPETITIVE_TYPES, Chunk
 from assistant.core.text import normalize
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
-CAPABILITY_ROLES = ("capability", "outcome")  # passages that describe what the product does
+CAPABILITY_ROLES = ("capability", "outcome", "security", "pricing")  # what it does
+NOT_FEATURE_ROLES = ("legal", "company")  # terms, policies, jobs, the team: never a feature
+# A page without front-matter is a feature when this share of its passages describe what the
+# product does and less than the other share are legal or about the company. Set by hand on
+# the two development corpora and the sample together (the features `pitchcraft map` lists).
+MIN_CAPABILITY_SHARE, MAX_ASIDE_SHARE = 0.4, 0.25
 
 
 @dataclass(frozen=True)
@@ -93,27 +98,42 @@ def _add(feature: Feature, chunk: Chunk, kind: str, seen: set[str]) -> None:
 
 
 def build_catalog(
-    chunks: Iterable[Chunk], conventions: Conventions, classify: Classifier | None = None
+    chunks: Iterable[Chunk],
+    conventions: Conventions,
+    classify: Classifier | None = None,
+    comparisons: Collection[str] = (),
 ) -> list[Feature]:
     """Features from the product documents among ``chunks`` (in manifest order).
 
     ``classify(sentence) -> "technical" | "business"`` labels facts of pages without the
-    conventions' subsections; without it they are labelled "summary".
+    conventions' subsections; without it they are labelled "summary". ``comparisons`` are
+    the pages that compare the vendor with a competitor: their angle, never a feature.
     """
     chunks = [c for c in chunks if not c.internal]
     by_source: dict[str, list[Chunk]] = defaultdict(list)
     for c in chunks:
         if c.meta.doc_type == "product":
             by_source[c.source].append(c)
-    if not by_source:  # no page says it is a product spec: the passages that describe one
-        for c in chunks:
-            if c.role in CAPABILITY_ROLES:
-                by_source[c.source].append(c)
     structured = {
         source
         for source, doc_chunks in by_source.items()
         if any(_kind_of(c.heading.split(" > ")[-1], conventions) for c in doc_chunks)
     }
+    if not structured:  # no spec-shaped page: whatever pages describe a capability
+        pages: dict[str, list[Chunk]] = defaultdict(list)
+        for c in chunks:
+            if (
+                c.meta.doc_type not in ("product", *COMPETITIVE_TYPES)
+                and c.source not in comparisons
+            ):
+                pages[c.source].append(c)
+        for source, page in pages.items():
+            describing = [c for c in page if c.role in CAPABILITY_ROLES]
+            aside = sum(c.role in NOT_FEATURE_ROLES for c in page)
+            if len(describing) >= MIN_CAPABILITY_SHARE * len(page) > 0 and (
+                aside < MAX_ASIDE_SHARE * len(page)
+            ):
+                by_source[source].extend(describing)
     features: list[Feature] = []
     for source, doc_chunks in by_source.items():
         if source in structured:

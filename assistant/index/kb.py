@@ -17,11 +17,12 @@ from assistant.index.embeddings import Embedder, make_embedder
 from assistant.index.lexical import LexicalIndex
 from assistant.index.manifest import Manifest
 from assistant.index.store import ChromaStore, Store
+from assistant.understand.corrections import Corrections, read_saved
 from assistant.understand.market import DocInfo, Market, build_market
 from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
 # Bump when the lexical index, the catalog or the market change for the same chunks.
-DERIVED_VERSION = "9"
+DERIVED_VERSION = "15"
 
 
 class KnowledgeBase:
@@ -119,12 +120,16 @@ class KnowledgeBase:
         chunks = list(self.manifest.all_chunks())
         index = LexicalIndex.build(chunks)
         lexicon = load_vocabulary(self.settings.prompts_dir)
-        features = build_catalog(chunks, self.conventions, lexicon.classify)
         docs = [
             DocInfo(d.source, d.meta.title, d.meta.doc_type, d.meta.competitor)
             for d in self.manifest.documents()
         ]
-        market = build_market(docs, chunks, self.settings.vendor)
+        fixes = self.corrections()
+        market = build_market(docs, chunks, self.settings.vendor or fixes.vendor, fixes.competitors)
+        if fixes.vendor and not self.settings.vendor:
+            market.vendor_reason = "set in pitchcraft.yaml"
+        compared = {s for pages in market.pages.values() for s in pages}
+        features = build_catalog(chunks, self.conventions, lexicon.classify, compared)
         save_catalog(features, self.catalog_path)
         self.market_path.write_text(json.dumps(market.to_json(), indent=1))
         index.save(self.lexical_dir)
@@ -140,6 +145,14 @@ class KnowledgeBase:
     @property
     def market_path(self) -> Path:
         return self.root / "market.json"
+
+    @property
+    def corrections_path(self) -> Path:
+        return self.root / "corrections.json"
+
+    def corrections(self) -> Corrections:
+        """The enablement team's ``pitchcraft.yaml``, as stored by the last ingest."""
+        return read_saved(self.corrections_path).corrections
 
     def _derived(self) -> tuple[LexicalIndex, list[Feature], Market]:
         """The BM25 index, the catalog and the market as last built, reloaded when another

@@ -23,6 +23,13 @@ from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
 from assistant.ingest.chunking import INTERNAL_MARK, PIPELINE_VERSION, Chunker
 from assistant.ingest.loaders import discover, load_file, source_digest
+from assistant.understand.corrections import (
+    Corrections,
+    Saved,
+    corrections_for,
+    read_saved,
+    save_corrections,
+)
 from assistant.understand.roles import RoleClassifier
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
@@ -98,8 +105,16 @@ def ingest(
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Bring the knowledge base in line with ``paths``; see the module docstring."""
-    return _run(kb, lambda: discover(paths), prune, rebuild, progress)
+    """Bring the knowledge base in line with ``paths``; see the module docstring.
+
+    A folder's ``pitchcraft.yaml`` is validated first: a bad one stops the ingest before any
+    work, with one line naming the file and the key.
+    """
+    personas = sorted(p.stem for p in (kb.settings.prompts_dir / "personas").glob("*.y*ml"))
+    fixes = corrections_for(
+        [p for p in paths if p.is_dir()], read_saved(kb.corrections_path), kb.roles.roles, personas
+    )
+    return _run(kb, lambda: discover(paths), prune, rebuild, progress, fixes)
 
 
 def ingest_files(
@@ -110,11 +125,15 @@ def ingest_files(
 ) -> IngestReport:
     """Ingest exactly ``files``, each ``(path, source)``: the source name is given, not derived
     from a folder (uploads keep their ``uploads/...`` name; a rebuild keeps every name)."""
-    return _run(kb, lambda: list(files), False, rebuild, progress)
+    return _run(kb, lambda: list(files), False, rebuild, progress, None)
 
 
 def _understood(
-    chunk: Chunk, classifier: RoleClassifier, vector: np.ndarray | None, kb: KnowledgeBase
+    chunk: Chunk,
+    classifier: RoleClassifier,
+    vector: np.ndarray | None,
+    kb: KnowledgeBase,
+    fixes: Corrections,
 ) -> Chunk:
     d = classifier.classify(chunk, vector)
     internal = chunk.internal
@@ -124,13 +143,21 @@ def _understood(
         where = f"{chunk.meta.title} {chunk.source}"
         marked = any(p.lower().endswith(INTERNAL_MARK) for p in chunk.heading.split(" > "))
         internal = marked or not kb.conventions.matches("faq_page", where)
+    role, confidence, reason = d.role, d.confidence, d.reason
+    rule = fixes.rule_for(chunk.source)
+    if rule:  # the enablement team's word beats what was read (sentences to an AI stay out)
+        i, fix = rule
+        if fix.role:
+            role, confidence, reason = fix.role, 1.0, f"pitchcraft.yaml paths[{i}] ({fix.glob})"
+        if fix.audience:
+            internal = fix.audience == "internal"
     return replace(
         chunk,
         internal=internal,
-        role=d.role,
-        role_confidence=d.confidence,
-        role_reason=d.reason,
-        secondary_roles=d.secondary,
+        role=role,
+        role_confidence=confidence,
+        role_reason=reason,
+        secondary_roles=tuple(r for r in d.secondary if r != role),
         blocked=d.blocked,
     )
 
@@ -167,7 +194,10 @@ def _run(
     prune: bool,
     rebuild: bool,
     progress: ProgressCallback | None,
+    fixes: Saved | None,
 ) -> IngestReport:
+    """``fixes``: the corrections this ingest brings (``None`` keeps the stored ones). When
+    they change, every file is understood again (its vectors are kept)."""
     start = time.perf_counter()
     report = IngestReport()
     tick = progress or (lambda stage, done, total: None)
@@ -181,6 +211,10 @@ def _run(
         manifest = kb.manifest
         by_path = {d.path: d.source for d in manifest.documents()}
         found = find()
+        stored = kb.corrections()
+        redo = fixes is not None and fixes.corrections.digest() != stored.digest()
+        if fixes is not None:
+            stored = fixes.corrections
 
         # 1. Load and chunk what changed; skip what did not (no model load needed).
         pending: list[_Pending] = []
@@ -191,6 +225,7 @@ def _run(
                 old = manifest.document(source)
                 if (
                     old
+                    and not redo
                     and old.pipeline == PIPELINE_VERSION
                     and old.sha256 == source_digest(path, rel)
                 ):
@@ -238,7 +273,9 @@ def _run(
             vectors.update(kb.store.vectors(kept_ids))
             classifier = kb.role_classifier
             for n, p in enumerate(pending, 1):
-                p.chunks = [_understood(c, classifier, vectors.get(c.id), kb) for c in p.chunks]
+                p.chunks = [
+                    _understood(c, classifier, vectors.get(c.id), kb, stored) for c in p.chunks
+                ]
                 blocked = next((s for c in p.chunks for s in c.blocked), "")
                 if blocked:
                     note = f"text addressed to an AI model, never used as evidence: {blocked!r}"
@@ -271,6 +308,9 @@ def _run(
             except Exception as exc:
                 report.failed.append({"path": source, "error": f"store write failed: {exc}"})
 
+        if fixes is not None:  # kept only once every file was understood with them
+            save_corrections(fixes, kb.corrections_path)
+
         # 5. Documents whose files are gone.
         for d in manifest.documents():
             if Path(d.path).exists():
@@ -282,7 +322,7 @@ def _run(
             else:
                 report.missing.append(d.source)
 
-        if report.changed or rebuild or not kb.lexical_is_current():
+        if report.changed or rebuild or redo or not kb.lexical_is_current():
             tick("lexical index", 0, 1)
             kb.rebuild_derived()
             tick("lexical index", 1, 1)

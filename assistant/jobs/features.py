@@ -239,6 +239,7 @@ class FeaturePicker:
             label = ", ".join(dict.fromkeys(w.lower() for w in raw)) or "the account context"
             reasons.append(f"fits the account context ({label})")
         if competitor and edge:
+            where = re.sub(r"^\s*(?:\d+|[ivx]+)[.)]\s+", "", where)  # "2. Pricing": the heading
             label = f"named under {where!r} in the {competitor} battlecard or comparison page"
             reasons.append(label)
         if not reasons:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from assistant.core.errors import ConfigError
 from assistant.core.yamlfile import display_path, load_model
 from assistant.personas.schema import Persona
 from assistant.personas.titles import normalize_title
+from assistant.understand.corrections import PersonaNote
 
 
 def load_persona_file(path: Path) -> Persona:
@@ -53,3 +55,24 @@ def load_personas(prompts_dir: Path) -> dict[str, Persona]:
         personas[persona.id] = persona
         where_of[persona.id] = where
     return personas
+
+
+def with_corrections(
+    personas: dict[str, Persona], notes: Mapping[str, PersonaNote]
+) -> dict[str, Persona]:
+    """The personas with the titles and descriptions a knowledge base's ``pitchcraft.yaml``
+    gives them (ids were checked at ingest; a title already known is not added twice)."""
+    out = dict(personas)
+    for pid, note in notes.items():
+        persona = out.get(pid)
+        if persona is None:
+            continue
+        known = {normalize_title(n) for _, n in persona.names()}
+        titles = [t.strip().lower() for t in note.titles if normalize_title(t) not in known]
+        out[pid] = persona.model_copy(
+            update={
+                "aliases": [*persona.aliases, *titles],
+                "description": note.description.strip() or persona.description,
+            }
+        )
+    return out

@@ -37,6 +37,8 @@ ROLES = (
     "security",
     "process",
     "persona",
+    "legal",
+    "company",
     "open_question",
     "instruction",
 )
