@@ -338,6 +338,16 @@ def test_oversized_upload_limit_is_configurable(kb_dir: Path, monkeypatch) -> No
     assert "the limit is 0.001 MB per file (PITCHCRAFT_UPLOAD_MAX_MB)" in at.error[0].value
 
 
+def test_knowledge_page_shows_the_map(kb_dir: Path) -> None:
+    at = open_app("Knowledge")
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "# Knowledge map: Keelstone" in shown
+    for title in ("## Gaps", "## Features", "## Competitors", "## Question → answer pairs"):
+        assert title in shown
+    assert "Pipewell" in shown  # a competitor of the sample, with its battlecard
+    assert at.get("download_button")
+
+
 def test_delete_a_document(kb_dir: Path) -> None:
     at = open_app("Knowledge")
     at.selectbox(key="delete_source").set_value("battlecards/pipewell.md")

@@ -1,6 +1,7 @@
 """Knowledge: upload files or ingest a folder, see what is indexed and what is stale, delete a
 retired document, rebuild the store."""
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -9,6 +10,7 @@ import webui
 from assistant.core.records import DOC_TYPES
 from assistant.ingest.pipeline import ingest, reingest_all
 from assistant.ingest.uploads import ALLOWED_EXTS, delete_document, ingest_uploads
+from assistant.jobs.kbmap import knowledge_map, render_map
 
 app = webui.get_app()
 st.title("Knowledge")
@@ -37,8 +39,8 @@ cols[1].metric("Chunks", info["chunks"])
 cols[2].metric("Stale", info["stale"])
 st.caption(f"Store `{app.kb.root}` · embedding model {info['embed_model']}")
 
-docs_tab, upload_tab, folder_tab, manage_tab = st.tabs(
-    ["Documents", "Upload files", "Ingest a folder", "Delete or rebuild"]
+docs_tab, map_tab, upload_tab, folder_tab, manage_tab = st.tabs(
+    ["Documents", "Map", "Upload files", "Ingest a folder", "Delete or rebuild"]
 )
 
 with docs_tab:
@@ -132,6 +134,24 @@ with folder_tab:
         if report is not None:
             st.session_state["knowledge_flash"] = ("ingest", report)
             st.rerun()
+
+with map_tab:
+    st.caption(
+        "What was understood of your documents, and what they lack. Correct it with a "
+        "`pitchcraft.yaml` at the root of the folder you ingest (see the README)."
+    )
+    if app.kb.is_empty():
+        st.info("Nothing is indexed yet.")
+    else:
+        understood = knowledge_map(app.kb)
+        st.download_button(
+            "Download the map (JSON)",
+            json.dumps(understood, indent=2, ensure_ascii=False),
+            file_name="pitchcraft-map.json",
+            mime="application/json",
+            key="map_json",
+        )
+        st.markdown(render_map(understood))
 
 with manage_tab:
     sources = [d["source"] for d in info["documents"]]
