@@ -21,6 +21,7 @@ from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence, overlap, section_of
+from assistant.understand.market import is_table_row
 
 # -- the score: persona fit, account context, competitive edge ----------------------------------
 PERSONA_WEIGHT = 0.45
@@ -96,6 +97,8 @@ def sayable_facts(
             continue
         if persona is not None and persona.avoided_terms(fact.text):
             continue
+        if is_table_row(fact.text) or not kb.market.may_claim(fact.text, [chunk.source]):
+            continue  # cells are not sentences; a competitor is named only by its pages
         out.append(Evidence(fact.text, chunk))
     return out
 

@@ -17,6 +17,7 @@ from assistant.index.lexical import tokenize
 from assistant.jobs.features import FeaturePick
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence, chunk_sentences, is_customer_sayable, section_of
+from assistant.understand.market import is_table_row
 
 # -- proof ------------------------------------------------------------------------------------
 PROOF_KIND_WEIGHT = (1.0, 0.8, 0.6, 0.45, 0.35, 0.25)  # by position in persona.proof
@@ -26,12 +27,16 @@ PROOF_ACCOUNT_WORD = 0.1  # per account word in the story's chunk
 PROOF_FOR_PERSONA = 0.3  # the story's front-matter names this persona
 PROOF_KEYWORD = 0.15  # per persona priority keyword in the sentence
 PROOF_RELEVANCE_CAP = 1.2
+# A result in a story without a "Results" heading: a share, a multiple or an amount.
+RESULT_RE = re.compile(r"\d(?:[.,]\d+)?\s?(?:%|x\b|percent|times\b)|[$€£]\s?\d", re.I)
 # -- competitive angle ------------------------------------------------------------------------
 ANGLE_WINNING, ANGLE_OTHER = 1.0, 0.5  # a sentence from a winning section, or another one
 ANGLE_NAMES_FEATURE = 0.5  # per picked feature named
 ANGLE_KEYWORD = 0.15  # per persona priority keyword
 ANGLE_NAMES_RIVAL = 0.3  # the sentence names the competitor
 TICKS_RE = re.compile("[✔✓✅✖✗✘❌]")
+# -- next step --------------------------------------------------------------------------------
+NOT_OFFERS = ("process", "legal", "company", "open_question")  # passages that offer no step
 
 
 @dataclass
@@ -46,6 +51,7 @@ def proof(
     """Metrics and quotes from case studies (and certifications for those who trust them)."""
     conv = kb.conventions
     pool = kb.manifest.chunks_of_type("case_study", "security")
+    pool += [c for c in kb.manifest.chunks_with_role("proof") if c not in pool]
     names = [p.feature.name for p in picks] + [p.feature.module for p in picks]
     keywords = [kw for p in persona.priorities for kw in p.keywords]
     rivals = kb.competitor_names()
@@ -66,7 +72,9 @@ def proof(
             kind = "certification"
         elif conv.heading_has("quotes", section) or e.text.startswith(('"', "“")):
             kind = "customer_quote"
-        elif re.search(r"\d", e.text) and conv.heading_has("results", section):
+        elif (re.search(r"\d", e.text) and conv.heading_has("results", section)) or (
+            e.chunk.role == "proof" and RESULT_RE.search(e.text)
+        ):
             kind = "roi" if conv.matches("money_result", e.text) else "case_study"
         else:
             continue
@@ -113,6 +121,8 @@ def competitive(
     for e in chunk_sentences(chunks, is_customer_sayable):
         if persona.avoided_terms(e.text) or TICKS_RE.search(e.text):
             continue  # tick-and-cross table rows do not read as prose
+        if is_table_row(e.text) and not kb.market.row_edge(e.text, competitor):
+            continue  # a table row is an angle only where we have what they lack
         section = section_of(e.chunk).lower()
         if e.chunk.meta.doc_type == "battlecard" and section not in sections["customer_angle"]:
             continue
@@ -173,7 +183,9 @@ def discovery(kb: KnowledgeBase, persona: Persona, account: str, k: int = 4) -> 
 
 def next_step(kb: KnowledgeBase) -> list[Evidence]:
     """A customer-safe fact that makes the next step concrete (a trial, proof of value)."""
-    pool = [c for c in kb.manifest.chunks_of_type("pricing", "product") if not c.internal]
+    pool = kb.manifest.chunks_of_type("pricing", "product")
+    pool += [c for c in kb.manifest.chunks_with_role("pricing") if c not in pool]
+    pool = [c for c in pool if not c.internal and not c.has_role(*NOT_OFFERS)]
     offers = kb.conventions.next_step_offers
     pattern = re.compile(rf"\b({'|'.join(map(re.escape, offers))})\b", re.I)
     found = chunk_sentences(pool, lambda s: bool(pattern.search(s)) and is_customer_sayable(s))
@@ -181,7 +193,8 @@ def next_step(kb: KnowledgeBase) -> list[Evidence]:
     def rank(e: Evidence) -> tuple[int, bool, int]:
         offer = pattern.search(e.text)
         kind = offers.index(offer.group(1).lower()) if offer else len(offers)
-        return (kind, e.chunk.meta.doc_type != "pricing", len(e.text))
+        priced = e.chunk.meta.doc_type == "pricing" or e.chunk.role == "pricing"
+        return (kind, not priced, len(e.text))
 
     return sorted(found, key=rank)[:1]
 

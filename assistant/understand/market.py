@@ -25,6 +25,8 @@ _ALTERNATIVE_RE = re.compile(rf"\b(?:alternatives? to|instead of|switch(?:ing)? 
 # A linearised table row: "Label — Name: value; Name: value" (see ingest/html.py).
 _ROW_RE = re.compile(r"^[^—\n]{1,80} — (.+)$", re.M)
 _CELL_RE = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s")
+_PAIR_RE = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s*([^;]*)")
+_LACKS = {"no", "none", "n/a", "-", "—", "–", "✖", "✗", "✘", "❌", "false", "not available"}
 _PROPER_RE = re.compile(r"(?<![\w.])([A-Z][a-z]+[A-Z]?[\w]*|[A-Z][a-z]*[A-Z][\w]*)(?![\w])")
 _COMPARES_RE = re.compile(
     r"\b(?:than|unlike|whereas|compared|versus|vs\.?|instead of|rather than|while)\b", re.I
@@ -91,6 +93,16 @@ class Market:
             and flat(self.vendor) not in flat(sentence)
             and not _COMPARES_RE.search(sentence)
         )
+
+    def row_edge(self, row: str, competitor: str) -> bool:
+        """Whether a linearised table row gives the vendor what ``competitor`` lacks
+        ("Topic threads — Us: yes; Them: no")."""
+        m = _ROW_RE.match(row.strip())
+        if not m:
+            return False
+        cells = {flat(k): v.strip().lower() for k, v in _PAIR_RE.findall(m.group(1))}
+        ours, theirs = cells.get(flat(self.vendor)), cells.get(flat(competitor))
+        return bool(ours) and ours not in _LACKS and theirs in _LACKS
 
     def sources_about(self, competitor: str) -> list[str]:
         """Pages comparing ``competitor`` first, then documents that discuss it."""
