@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from assistant.core.records import Chunk
+from assistant.core.records import Chunk, Hit
 from assistant.core.terms import Lexicon
 from assistant.core.text import number_key, numbers, sentences
 from assistant.core.yamlfile import load_model
@@ -39,12 +39,13 @@ SEARCH_K = 12  # passages searched for supporting sentences
 TOPIC_K = 6  # ... and passages of the objection's topic
 TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection is often about
 NOT_EVIDENCE = ("process", "open_question", "instruction", "persona", "company")  # never quoted
-CANDIDATES = 150  # supporting sentences compared by meaning (all of them, in practice)
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
 MIN_WORDS = 6
-MIN_MEANING = 0.1  # cosine to the objection below which a supporting sentence is off topic
+CUT_RE = re.compile(r"\b(?:and|or|but|the|a|an|of|to|with|for|in|on|that|which)\s*$", re.I)
+MIN_MEANING = 0.2  # cosine to the objection below which a supporting sentence is off topic
 MEANING_WITHOUT_WORDS = 0.4  # ... when it shares too few of the objection's words
 MAX_POINTS, MAX_REFRAME, MAX_EVIDENCE, PER_SOURCE = 6, 2, 4, 3
+PAGES, SECTIONS, PER_SECTION = 3, 2, 3  # support: the best pages, their closest sections
 SAME_RIVAL, OTHER_RIVAL = 0.05, -0.1  # a pair about the deal's competitor, or about another one
 FIGURE_BONUS = 0.1  # extra evidence with a figure beats the same support without one
 MAX_TECHNICAL_SHARE = 0.3  # personas below this hear no sentence that leans technical
@@ -256,8 +257,8 @@ class ObjectionHandler:
                 h for h in search(query, k=TOPIC_K, filters=on_topic).hits if h.chunk.id not in seen
             ]
         hits = [h for h in hits if not h.chunk.has_role(*NOT_EVIDENCE)]
-        if competitor:  # their pages first: a claim about them comes only from there
-            about = set(self.kb.competitor_sources(competitor))
+        if competitor:  # the pages that compare them first: claims about them come from there
+            about = set(self.kb.market.pages.get(competitor, []))
             hits.sort(key=lambda h: h.chunk.source not in about)
         # An objection mixes the buyer's situation with what they ask: it has an answer when
         # any one of its sentences does ("our users are in France… where is data stored?").
@@ -269,34 +270,67 @@ class ObjectionHandler:
             if not any(v.thin for v in verdicts):
                 return []
             floor = MEANING_WITHOUT_WORDS
+        # Read the best pages whole: a conversational objection retrieves one passage of the
+        # security page and five of chit-chat; the page's other sections hold the answer.
+        pages = list(dict.fromkeys(h.chunk.source for h in hits))[:PAGES]
+        sections = [
+            c
+            for source in pages
+            for c in self.kb.manifest.source_chunks(source)
+            if not c.internal and not c.has_role(*NOT_EVIDENCE)
+        ]
+        query = self.kb.embedder.embed([text])[0]
+        stored = self.kb.store.vectors([c.id for c in sections])
+        closeness = {c.id: float(stored[c.id] @ query) if c.id in stored else 0.0 for c in sections}
+        best: list[Chunk] = []
+        order: dict[str, tuple[int, int]] = {}  # chunk id -> (section rank, page rank)
+        for page, source in enumerate(pages):
+            mine = [c for c in sections if c.source == source]
+            for rank, c in enumerate(sorted(mine, key=lambda c: -closeness[c.id])[:SECTIONS]):
+                best.append(c)
+                order[c.id] = (rank, page)
         used = {e.text for e in exclude}
         candidates = [
             s
-            for s in self.grounder.supports(text, hits)
+            for s in self.grounder.supports(text, [Hit(c, closeness[c.id]) for c in best])
             if s.sentence not in used
             and self._sayable(persona, s.sentence)
             and self._ours(s.sentence, s.chunk)
             and len(s.sentence.split()) >= MIN_WORDS
             and not s.sentence.rstrip().endswith("?")
-            and not s.sentence[:1].islower()  # the tail of a sentence split mid-way
-        ][:CANDIDATES]
+            and (s.sentence[:1].isupper() or s.sentence[:1] in "\"“‘'0123456789")
+            # ^ not the tail of a sentence split mid-way
+            and not CUT_RE.search(s.sentence)  # ... or its head
+        ]
         if not candidates:
             return []
-        vectors = self.kb.embedder.embed([text] + [s.sentence for s in candidates])
-        meaning = vectors[1:] @ vectors[0]
-        ranked = sorted(
-            ((s, m) for s, m in zip(candidates, meaning, strict=True) if m >= floor),
-            key=lambda x: (
-                -(
-                    WORDS_SHARE * x[0].score
-                    + (1 - WORDS_SHARE) * float(x[1])
-                    + FIGURE_BONUS * bool(re.search(r"\d", x[0].sentence))
+        vectors = self.kb.embedder.embed([s.sentence for s in candidates])
+        meaning = vectors @ query
+        scored = sorted(
+            (
+                (
+                    -(
+                        WORDS_SHARE * s.score
+                        + (1 - WORDS_SHARE) * float(m)
+                        + FIGURE_BONUS * bool(re.search(r"\d", s.sentence))
+                    ),
+                    s.chunk.id,
+                    s.sentence,
                 ),
-                x[0].chunk.id,
-                x[0].sentence,
-            ),
+                Evidence(s.sentence, s.chunk),
+            )
+            for s, m in zip(candidates, meaning, strict=True)
+            if m >= floor
         )
-        return [Evidence(s.sentence, s.chunk) for s, _ in ranked]
+        ranked = [e for _, e in scored]
+        # Best sentence of each page's best section first, then the next ones.
+        nth: dict[str, int] = {}
+        keyed = []
+        for e in ranked:
+            nth[e.chunk.id] = nth.get(e.chunk.id, -1) + 1
+            if nth[e.chunk.id] < PER_SECTION:
+                keyed.append(((nth[e.chunk.id], *order[e.chunk.id]), e))
+        return [e for _, e in sorted(keyed, key=lambda x: x[0])]
 
     def _ours(self, sentence: str, chunk: Chunk) -> bool:
         """A sentence the rep can say for the vendor: not a table row, not about a competitor
