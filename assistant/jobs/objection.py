@@ -40,6 +40,7 @@ TOPIC_K = 6  # ... and passages of the objection's topic
 TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection is often about
 NOT_EVIDENCE = ("process", "open_question", "instruction", "persona", "company")  # never quoted
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
+NOT_PAIRS = ("legal", "company")  # their questions are nobody's objection
 MIN_WORDS = 6
 CUT_RE = re.compile(r"\b(?:and|or|but|the|a|an|of|to|with|for|in|on|that|which)\s*$", re.I)
 MIN_MEANING = 0.2  # cosine to the objection below which a supporting sentence is off topic
@@ -122,8 +123,9 @@ class ObjectionPlan:
 
 def objection_pairs(kb: KnowledgeBase) -> list[QAPair]:
     """Every answered question and battlecard objection of the knowledge base, in document
-    order (see ``understand.qa``)."""
-    return qa_pairs(list(kb.manifest.all_chunks()), kb.conventions)
+    order (see ``understand.qa``); not the questions of terms, policies or job pages."""
+    pairs = qa_pairs(list(kb.manifest.all_chunks()), kb.conventions)
+    return [p for p in pairs if not p.chunks[0].has_role(*NOT_PAIRS)]
 
 
 class ObjectionHandler:
