@@ -244,6 +244,19 @@ def test_html_headings_kept_chrome_dropped(tmp_path: Path) -> None:
     assert doc.meta.updated == dt.date(2026, 11, 20)
 
 
+def test_html_text_in_leaf_boxes_is_kept_once(tmp_path: Path) -> None:
+    """Site builders put prices and captions straight into ``div``s: a box with no blocks
+    inside is text; a layout box is read through its blocks, so nothing is said twice."""
+    page = """<html><body><div class="plan"><h2>Team</h2>
+<div class="box"><p>Everything a team needs.</p><div class="price">8<span>.50</span></div>
+<div class="details">per user per month<br/>billed annually</div></div></div></body></html>"""
+    write(tmp_path, "plans.html", page)
+    lines = load(tmp_path, "plans.html").text.splitlines()
+    assert "8.50" in lines
+    assert "per user per month billed annually" in lines
+    assert lines.count("Everything a team needs.") == 1
+
+
 # -- PDF ------------------------------------------------------------------------------------
 
 

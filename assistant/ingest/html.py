@@ -101,11 +101,14 @@ def html_to_text(html: str) -> tuple[str, str, str]:
         table.replace_with(rows)
     lines: list[str] = []
     blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "dt", "dd", "blockquote"]
-    for el in root.find_all(blocks):
+    for el in root.find_all([*blocks, "div"]):
         if el.find_parent(["li", "p", "pre", "blockquote", "dd"]) is not None:
             continue
+        if el.name == "div" and el.find([*blocks, "div", "ul", "ol", "dl"]) is not None:
+            continue  # a layout box: its blocks speak for themselves; a leaf box is text
         text = el.get_text("\n" if el.name == "pre" else " ", strip=el.name != "pre")
-        text = re.sub(r"[ \t]+", " ", text) if el.name != "pre" else text
+        if el.name != "pre":  # "6<span>.67</span>" is 6.67
+            text = re.sub(r"(\d) (?=[.,]\d)", r"\1", re.sub(r"[ \t]+", " ", text))
         if not text.strip():
             continue
         if el.name[0] == "h" and el.name[1:].isdigit():
