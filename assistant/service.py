@@ -164,7 +164,10 @@ class Pitchcraft:
             "features": features,
         }
         given = f"{request.account} {request.company}"
+        asked = plan.resolution.query.strip()
         title = f"Pitch for {plan.persona.title}"
+        if plan.resolution.method != "id" and asked.lower() != plan.persona.title.lower():
+            title = f"Pitch for {asked} (as {plan.persona.title})"  # the buyer's own title
         return self._finish("pitch", title, draft, plan.persona, given, extra, plan.warnings)
 
     def upsell(self, account: Account, on_text: TextSink | None = None) -> Result:

@@ -206,7 +206,7 @@ def test_any_job_title_resolves_to_a_persona(kb_dir: Path) -> None:
     click(at, "Generate pitch")
     persona = at.session_state["pitch_result"].extra["persona"]
     assert persona["query"] == "Head of Demand Generation"
-    assert at.subheader[0].value == f"Pitch for {persona['title']}"
+    assert at.subheader[0].value == f"Pitch for Head of Demand Generation (as {persona['title']})"
     assert persona["why"] in at.caption[1].value or any(
         persona["why"] in c.value for c in at.caption
     )

@@ -80,6 +80,13 @@ def _html_updated(soup: Any) -> str:
     return ""
 
 
+def _mostly_links(el: Any) -> bool:
+    """A box whose words are mostly link or button labels."""
+    words = len(el.get_text(" ", strip=True).split())
+    linked = sum(len(a.get_text(" ", strip=True).split()) for a in el.find_all(["a", "button"]))
+    return words > 0 and linked >= 0.5 * words
+
+
 def html_to_text(html: str) -> tuple[str, str, str]:
     """Return (title, text with Markdown-style headings, updated date or "") of a page."""
     from bs4 import BeautifulSoup
@@ -106,6 +113,8 @@ def html_to_text(html: str) -> tuple[str, str, str]:
             continue
         if el.name == "div" and el.find([*blocks, "div", "ul", "ol", "dl"]) is not None:
             continue  # a layout box: its blocks speak for themselves; a leaf box is text
+        if el.name == "div" and _mostly_links(el):
+            continue  # a menu or a row of buttons
         text = el.get_text("\n" if el.name == "pre" else " ", strip=el.name != "pre")
         if el.name != "pre":  # "6<span>.67</span>" is 6.67
             text = re.sub(r"(\d) (?=[.,]\d)", r"\1", re.sub(r"[ \t]+", " ", text))

@@ -40,6 +40,7 @@ TOPIC_K = 6  # ... and passages of the objection's topic
 TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection is often about
 NOT_EVIDENCE = ("process", "open_question", "instruction", "persona", "company")  # never quoted
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
+THEY_RE = re.compile(r"(?:they|their|theirs)\b", re.I)  # on a comparison page: the rival
 NOT_PAIRS = ("legal", "company")  # their questions are nobody's objection
 MIN_WORDS = 6
 CUT_RE = re.compile(r"\b(?:and|or|but|the|a|an|of|to|with|for|in|on|that|which)\s*$", re.I)
@@ -338,10 +339,12 @@ class ObjectionHandler:
         """A sentence the rep can say for the vendor: not a table row, not about a competitor
         alone, and naming only competitors its page may speak for."""
         market = self.kb.market
-        heading = chunk.heading.split(" > ")[-1]
+        section = " ".join(chunk.heading.split(" > ")[-2:])
+        compared = any(chunk.source in pages for pages in market.pages.values())
         return (
             not is_table_row(sentence)
-            and not market.about_rival(sentence, heading)
+            and not market.about_rival(sentence, section)
+            and not (compared and THEY_RE.match(sentence))  # "They charge by seat": them
             and market.may_claim(sentence, [chunk.source])
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.core.records import Chunk
 from assistant.core.terms import find_terms
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
@@ -37,6 +38,7 @@ ANGLE_NAMES_RIVAL = 0.3  # the sentence names the competitor
 TICKS_RE = re.compile("[✔✓✅✖✗✘❌]")
 # -- next step --------------------------------------------------------------------------------
 NOT_OFFERS = ("process", "legal", "company", "open_question")  # passages that offer no step
+OFFER_RE = re.compile(r"\b(?:you|your|we|our|us)\b", re.I)
 
 
 @dataclass
@@ -188,7 +190,21 @@ def next_step(kb: KnowledgeBase) -> list[Evidence]:
     pool = [c for c in pool if not c.internal and not c.has_role(*NOT_OFFERS)]
     offers = kb.conventions.next_step_offers
     pattern = re.compile(rf"\b({'|'.join(map(re.escape, offers))})\b", re.I)
-    found = chunk_sentences(pool, lambda s: bool(pattern.search(s)) and is_customer_sayable(s))
+    compared = {s for pages in kb.market.pages.values() for s in pages}
+    pool = [c for c in pool if c.source not in compared]  # their trial is not our next step
+    vendor = kb.vendor.lower()
+
+    def offered(c: Chunk, s: str) -> bool:
+        """An offer of ours: on a pricing page, or said to the buyer or by the vendor."""
+        ours = c.meta.doc_type == "pricing" or c.role == "pricing"
+        ours = ours or bool(OFFER_RE.search(s)) or vendor in s.lower()
+        return ours and not kb.market.mentioned(s)
+
+    found = [
+        e
+        for e in chunk_sentences(pool, lambda s: bool(pattern.search(s)) and is_customer_sayable(s))
+        if offered(e.chunk, e.text)
+    ]
 
     def rank(e: Evidence) -> tuple[int, bool, int]:
         offer = pattern.search(e.text)
