@@ -16,6 +16,8 @@ from assistant.core.config import Settings
 from assistant.index.kb import KnowledgeBase
 from assistant.ingest.pipeline import ingest
 from assistant.jobs.objection import objection_pairs
+from assistant.jobs.pitch import PitchPlanner, PitchRequest
+from assistant.service import Pitchcraft
 
 
 def _pdf(title: str, text: str) -> bytes:
@@ -154,6 +156,18 @@ def test_notion_open_questions_are_never_answers(notion_kb: KnowledgeBase) -> No
 
 def test_notion_persona_page_is_understood(notion_kb: KnowledgeBase) -> None:
     assert "persona" in _roles(notion_kb, "Buyer personas 12ab34cd56ef.md")
+
+
+def test_notion_persona_page_describes_the_buyer_it_is_about(notion_kb: KnowledgeBase) -> None:
+    app = Pitchcraft(notion_kb)
+    planner = PitchPlanner(notion_kb)
+    found = planner.described(app.resolver.resolve("Financial Controller"))
+    assert found and found[0].source == "Buyer personas 12ab34cd56ef.md"
+    assert planner.described(app.resolver.resolve("Head of Security")) is None
+    plan = planner.plan(
+        PitchRequest("Financial Controller"), app.resolver.resolve("Financial Controller")
+    )
+    assert "described in Buyer personas 12ab34cd56ef.md" in plan.resolution.why
 
 
 # -- a docs site: nested folders, a comparison post with the vendor first ---------------------

@@ -43,6 +43,10 @@ SAME_MODULE_DISCOUNT = 0.75  # each feature already picked from a module discoun
 # account raise a sentence; figures raise it for technical buyers.
 FACT_KEYWORD, FACT_ACCOUNT_WORD, FACT_FIGURE, FACT_RELEVANCE_CAP = 0.2, 0.15, 0.2, 0.9
 MIN_SAYABLE_FACTS = 2  # a feature needs this many sentences the persona can hear
+# When the knowledge base describes this buyer, half the persona fit is how close a feature is
+# to that description (cosine rescaled like the account context).
+DESCRIBED_SHARE = 0.5
+DESCRIBED_REASON = 0.5  # above this the why says the feature fits the description
 
 FACT_ORDER = {
     "technical": ("technical", "summary", "business"),
@@ -155,8 +159,15 @@ class FeaturePicker:
         return best, where
 
     def pick(
-        self, persona: Persona, account: str, competitor: str | None, n: int
+        self,
+        persona: Persona,
+        account: str,
+        competitor: str | None,
+        n: int,
+        described: np.ndarray | None = None,
     ) -> list[FeaturePick]:
+        """The ``n`` best features; ``described`` is the vector of the knowledge base's own
+        description of this buyer, when it has one."""
         features = self._features()
         if not features:
             return []
@@ -170,6 +181,11 @@ class FeaturePicker:
             if len(facts) < MIN_SAYABLE_FACTS:
                 continue  # not enough this persona can hear without jargon
             fit, theme = persona_fit(persona, f)
+            fits_description = 0.0
+            if described is not None and self._feature_vectors is not None:
+                cos = float(self._feature_vectors[i] @ described)
+                fits_description = max(0.0, min(1.0, (cos - CONTEXT_COS_FLOOR) / CONTEXT_COS_SPAN))
+                fit = (1 - DESCRIBED_SHARE) * fit + DESCRIBED_SHARE * fits_description
             context = 0.0
             if account_vec is not None and self._feature_vectors is not None:
                 cos = float(self._feature_vectors[i] @ account_vec)
@@ -186,6 +202,8 @@ class FeaturePicker:
             why = self._why(
                 persona, f, theme, account, account_tokens, context, competitor, edge, where
             )
+            if fits_description >= DESCRIBED_REASON:
+                why = why.removesuffix(".") + "; close to how your documents describe this buyer."
             chosen = _choose_facts(persona, f, facts, account_tokens)
             candidates.append(
                 FeaturePick(
