@@ -268,6 +268,16 @@ def test_competitor_boost_lifts_that_competitors_battlecard_and_comparison(tiny_
     assert (scores["prod-acme"], scores["zen"], scores["prod"]) == (0.49, 0.46, 0.50)
 
 
+def test_figure_boost_lifts_passages_with_a_figure_when_one_is_asked(tiny_kb) -> None:
+    r = Retriever(tiny_kb, RetrievalConfig(per_source=0, competitor_boost=1.0, figure_boost=1.1))
+    found = hits(
+        (chunk("words", "a.md", text="Setup is quick and simple."), 0.50),
+        (chunk("figure", "b.md", text="Setup takes 15 minutes on average."), 0.48),
+    )
+    assert ids(r.rank("How long does setup take?", found, [], k=2).hits) == ["figure", "words"]
+    assert ids(r.rank("Is setup simple?", found, [], k=2).hits) == ["words", "figure"]
+
+
 def test_no_boost_without_the_name_or_with_boost_one(tiny_kb) -> None:
     plain = Retriever(tiny_kb, RetrievalConfig(per_source=0, competitor_boost=1.1))
     result = plain.rank("How do we win on price?", _competitive_hits(), [], k=5)
