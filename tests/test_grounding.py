@@ -294,3 +294,26 @@ def test_competitor_question_is_not_answered_with_our_own_price(hash_kb, tmp_pat
     result = ask(r, "How much does Acme cost per month?")
     # The only price near "Acme" is our Team plan's: that is not Acme's price.
     assert_abstained(result)
+
+
+def test_a_price_for_a_named_plan_comes_from_a_passage_that_names_it(hash_kb, tmp_path) -> None:
+    """ "What does the Ultra edition cost?": the Team plan's price, found next to a page that
+    names Ultra without a price, is not the answer."""
+    root = tmp_path / "corpus"
+    docs = {
+        "pricing.md": "# Pricing\n\n## Team\n\nThe Team plan costs $12 per user per month.\n",
+        "editions.md": "# Editions\n\n## Ultra\n\nThe Ultra edition adds a dedicated region "
+        "and audit export for regulated buyers.\n",
+    }
+    for n in range(60):  # enough other pages for "Ultra" to be a rare name
+        docs[f"notes/note-{n}.md"] = f"# Note {n}\n\nThe product team reviews requests weekly.\n"
+    for rel, text in docs.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    assert not ingest(hash_kb, [root]).failed
+    r = Retriever(hash_kb)
+    result = ask(r, "What does the Ultra edition cost per user per month?")
+    assert_abstained(result)
+    answered = ask(r, "What does the Team plan cost per user per month?")
+    assert not answered.abstained, answered.reason
+    assert "$12" in answered.citations.items[0].quote

@@ -166,11 +166,16 @@ class Grounder:
             if not eligible or eligible[0].score < floor:
                 reason = f"no passage about {', '.join(competitors)} answers this"
                 return Judgement(True, reason, _distinct(eligible, cfg.max_support), missing, kind)
+        anchors = self.rare_anchors(question)
+        if kind and anchors:
+            # "The price of the Plus plan": a price from a passage that never names Plus is
+            # another plan's price.
+            wanted = [normalize(a) for a in anchors]
+            eligible = [s for s in eligible if all(a in _context(s.chunk) for a in wanted)]
         best = eligible[0].score if eligible else 0.0
         # A typed or competitor question is answered only from sentences that qualify: our own
         # price must not sit next to theirs as if it answered the question.
         support = _distinct(eligible if kind or competitors else ranked, cfg.max_support)
-        anchors = self.rare_anchors(question)
         if anchors:
             near = " ".join(f"{h.chunk.meta.title} {h.chunk.embed_text}" for h in hits[:5])
             present = set(tokenize(near))
