@@ -35,7 +35,7 @@ class RetrievalConfig:
     per_source: int = 4  # diversity cap in the returned list; 0 disables
     competitor_boost: float = 1.1
     # Passages with a figure, when the question asks for one ("what reach numbers..."): set on
-    # the three question sets together (2026-12-03: Zulip ans@5 .850 -> .875, the others equal).
+    # the three question sets together (2026-12-03: one set's ans@5 .850 -> .875, the others equal).
     figure_boost: float = 1.1
 
 
