@@ -36,6 +36,7 @@ MIN_PERSONA_FIT = 0.25  # below this a feature serves none of the persona's prio
 CONTEXT_COS_FLOOR, CONTEXT_COS_SPAN = 0.1, 0.5
 CONTEXT_DENSE_SHARE = 0.6
 CONTEXT_REASON = 0.2  # above this the why names the account words the feature shares
+MIN_NAMED_WORD = 6  # ... of at least this many letters ("guests", not "every")
 # Competitive edge: named in a winning section, or anywhere else on that competitor's pages.
 EDGE_WINNING, EDGE_MENTIONED = 1.0, 0.5
 SAME_MODULE_DISCOUNT = 0.75  # each feature already picked from a module discounts the next
@@ -249,16 +250,22 @@ class FeaturePicker:
         if theme:
             reasons.append(f"speaks to the {persona.title}'s priority on {theme}")
         if account.strip() and context > CONTEXT_REASON:
-            idf = self.kb.lexical.idf
-            informative = {t for t in tokenize(f.text()) if t in account_tokens and len(t) > 3}
+            idf, df = self.kb.lexical.idf, self.kb.lexical.df
+            # Words the documents use (a word never indexed is a stop word) and long enough to
+            # mean something: "(guests, invoices)", never "(keep, every)".
+            informative = {
+                t
+                for t in tokenize(f.text())
+                if t in account_tokens and len(t) > 3 and df.get(t, 0) > 0
+            }
             shared = sorted(informative, key=lambda t: -idf(t))[:2]
             raw = [
                 w
-                for w in re.findall(r"[\w-]{4,}", account)
+                for w in re.findall(rf"[\w-]{{{MIN_NAMED_WORD},}}", account)
                 if tokenize(w) and tokenize(w)[0] in shared
             ]
-            label = ", ".join(dict.fromkeys(w.lower() for w in raw)) or "the account context"
-            reasons.append(f"fits the account context ({label})")
+            label = ", ".join(dict.fromkeys(w.lower() for w in raw))
+            reasons.append(f"fits the account context ({label})" if label else "fits the account")
         if competitor and edge:
             where = re.sub(r"^\s*(?:\d+|[ivx]+)[.)]\s+", "", where)  # "2. Pricing": the heading
             label = f"named under {where!r} in the {competitor} battlecard or comparison page"
