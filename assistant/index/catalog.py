@@ -3,8 +3,9 @@
 Built at ingest from product-spec documents. The preferred shape is the conventions' one
 (``## Feature`` with ``### Technical detail`` and ``### Business outcomes``); a product page
 without it (e.g. plain docs) becomes one feature per page, its facts classified as technical
-or business by vocabulary. A knowledge base with no page typed as a product (a handbook, an
-export) takes its features from the passages whose role is capability or outcome, page by page.
+or business by vocabulary. Without spec-shaped pages, every other page whose passages mostly
+describe the product (roles capability, outcome, security, pricing; few legal or company ones)
+is a feature too; pages that compare the vendor with a competitor never are.
 """
 
 from __future__ import annotations

@@ -128,8 +128,9 @@ class KnowledgeBase:
         market = build_market(docs, chunks, self.settings.vendor or fixes.vendor, fixes.competitors)
         if fixes.vendor and not self.settings.vendor:
             market.vendor_reason = "set in pitchcraft.yaml"
-        compared = {s for pages in market.pages.values() for s in pages}
-        features = build_catalog(chunks, self.conventions, lexicon.classify, compared)
+        features = build_catalog(
+            chunks, self.conventions, lexicon.classify, market.compared_sources
+        )
         save_catalog(features, self.catalog_path)
         self.market_path.write_text(json.dumps(market.to_json(), indent=1))
         index.save(self.lexical_dir)

@@ -133,7 +133,7 @@ def _gaps(data: dict[str, Any], roles: Counter[str], customer_roles: set[str]) -
             where = (
                 f"the {len(c['mentions'])} document(s) that discuss it"
                 if c["mentions"]
-                else ("nowhere: no competitive angle")
+                else "nowhere: no competitive angle"
             )
             gaps.append(
                 f"competitor {c['name']} has no comparison page (its claims come from {where})"
@@ -153,8 +153,8 @@ def _gaps(data: dict[str, Any], roles: Counter[str], customer_roles: set[str]) -
     return gaps
 
 
-def _section(title: str, rows: list[str], total: int | None = None) -> list[str]:
-    total = len(rows) if total is None else total
+def _section(title: str, rows: list[str]) -> list[str]:
+    total = len(rows)
     out = [f"## {title} ({total})", ""]
     out += rows[:MAX_LISTED] or ["- none"]
     if total > MAX_LISTED:

@@ -340,7 +340,7 @@ class ObjectionHandler:
         alone, and naming only competitors its page may speak for."""
         market = self.kb.market
         section = " ".join(chunk.heading.split(" > ")[-2:])
-        compared = any(chunk.source in pages for pages in market.pages.values())
+        compared = chunk.source in market.compared_sources
         return (
             not is_table_row(sentence)
             and not market.about_rival(sentence, section)

@@ -190,14 +190,16 @@ def next_step(kb: KnowledgeBase) -> list[Evidence]:
     pool = [c for c in pool if not c.internal and not c.has_role(*NOT_OFFERS)]
     offers = kb.conventions.next_step_offers
     pattern = re.compile(rf"\b({'|'.join(map(re.escape, offers))})\b", re.I)
-    compared = {s for pages in kb.market.pages.values() for s in pages}
+    compared = kb.market.compared_sources
     pool = [c for c in pool if c.source not in compared]  # their trial is not our next step
     vendor = kb.vendor.lower()
 
+    def priced(c: Chunk) -> bool:
+        return c.meta.doc_type == "pricing" or c.role == "pricing"
+
     def offered(c: Chunk, s: str) -> bool:
         """An offer of ours: on a pricing page, or said to the buyer or by the vendor."""
-        ours = c.meta.doc_type == "pricing" or c.role == "pricing"
-        ours = ours or bool(OFFER_RE.search(s)) or vendor in s.lower()
+        ours = priced(c) or bool(OFFER_RE.search(s)) or vendor in s.lower()
         return ours and not kb.market.mentioned(s)
 
     found = [
@@ -209,8 +211,7 @@ def next_step(kb: KnowledgeBase) -> list[Evidence]:
     def rank(e: Evidence) -> tuple[int, bool, int]:
         offer = pattern.search(e.text)
         kind = offers.index(offer.group(1).lower()) if offer else len(offers)
-        priced = e.chunk.meta.doc_type == "pricing" or e.chunk.role == "pricing"
-        return (kind, not priced, len(e.text))
+        return (kind, not priced(e.chunk), len(e.text))
 
     return sorted(found, key=rank)[:1]
 

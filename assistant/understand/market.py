@@ -66,6 +66,11 @@ class Market:
     def from_json(cls, data: Mapping[str, Any]) -> Market:
         return cls(**dict(data))
 
+    @property
+    def compared_sources(self) -> set[str]:
+        """Every page that compares the vendor with some competitor."""
+        return {s for pages in self.pages.values() for s in pages}
+
     def resolve(self, name: str | None) -> str | None:
         return self.competitors.get(flat(name)) if name else None
 
