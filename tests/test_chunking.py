@@ -9,6 +9,7 @@ import pytest
 from fpdf import FPDF
 
 from assistant.core.records import Block, DocMeta, Document
+from assistant.core.text import sentences
 from assistant.index.embeddings import HashingEmbedder
 from assistant.index.filters import Filters
 from assistant.ingest.chunking import Chunker
@@ -210,3 +211,28 @@ def test_knowledge_pdf_chunks_have_pages(knowledge_kb) -> None:
     # the store returns the page too
     stored = knowledge_kb.store.get([c.id for c in chunks])
     assert [c.page for c in stored] == pages
+
+
+def test_a_hard_wrapped_list_item_is_one_sentence() -> None:
+    """Docs repos wrap Markdown at 80 columns: a list item's wrapped lines are the same
+    sentence, never a fragment ending in a comma; table rows stay sentences of their own."""
+    text = (
+        "- Our servers can be hosted entirely behind your firewall,\n"
+        "  or even on an air-gapped network.\n"
+        "- Single sign-on works with SAML\n"
+        "(lazy continuation), and LDAP.\n"
+        "A paragraph wrapped\nover two lines. A second sentence.\n"
+        "| Plan | Seats |\n"
+        "Scale — Retention: 1 year\n"
+        "after the table"
+    )
+    assert sentences(text) == [
+        "Our servers can be hosted entirely behind your firewall, or even on an air-gapped "
+        "network.",
+        "Single sign-on works with SAML (lazy continuation), and LDAP.",
+        "A paragraph wrapped over two lines.",
+        "A second sentence.",
+        "| Plan | Seats |",
+        "Scale — Retention: 1 year",
+        "after the table",
+    ]

@@ -214,3 +214,16 @@ def test_docs_site_competitor_and_features(docs_kb: KnowledgeBase) -> None:
     names = {f.source for f in docs_kb.catalog}
     assert "docs/features/alerts.md" in names
     assert "blog/lumora-vs-tallyhq.md" not in names  # a comparison is not a feature page
+
+
+def test_competitor_names_match_whole_words_only() -> None:
+    """A competitor is not named by a word holding it ("cheaper"); spacing, hyphens and case
+    do not hide a name; a heading naming both sides does not make its sentences the rival's."""
+    from assistant.understand.market import Market
+
+    m = Market(vendor="Acme", competitors={"heap": "Heap", "launchdarkly": "LaunchDarkly"})
+    assert m.mentioned("We aim to be cheaper than everyone.") == []
+    assert m.mentioned("Moving from Launch Darkly or launch-darkly") == ["LaunchDarkly"]
+    assert m.mentioned("HEAP and Heap") == ["Heap"]
+    assert not m.about_rival("There is a generous free tier.", "Acme and LaunchDarkly pricing")
+    assert m.about_rival("There is a generous free tier.", "LaunchDarkly pricing")

@@ -37,21 +37,25 @@ def normalize(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    """Split text into sentences; list items and table rows count as sentences of their own."""
+    """Split text into sentences; list items (however wrapped) and table rows count as sentences
+    of their own."""
     out: list[str] = []
     for para in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
-        buf: list[str] = []
+        blocks: list[list[str]] = []  # runs of lines that read as one text
+        closed = True  # a table row takes no wrapped line
         for line in lines:
-            if _LIST_RE.match(line) or " — " in line or line.startswith("|"):
-                if buf:
-                    out.extend(_split(" ".join(buf)))
-                    buf = []
-                out.extend(_split(_LIST_RE.sub("", line)))
+            item = bool(_LIST_RE.match(line))
+            if item or " — " in line or line.startswith("|"):
+                blocks.append([_LIST_RE.sub("", line)])
+                closed = not item
+            elif blocks and not closed:
+                blocks[-1].append(line)  # a hard-wrapped line of a list item or paragraph
             else:
-                buf.append(line)
-        if buf:
-            out.extend(_split(" ".join(buf)))
+                blocks.append([line])
+                closed = False
+        for block in blocks:
+            out.extend(_split(" ".join(block)))
     return [_FOOTNOTE_RE.sub("", s) for s in out if re.search(r"\w", s)]
 
 

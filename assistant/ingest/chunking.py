@@ -19,7 +19,7 @@ HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains: every file re-chunks on next sync.
-PIPELINE_VERSION = "chunks-v9"  # v9: leaf HTML boxes that are not menus; v7: legal, company roles
+PIPELINE_VERSION = "chunks-v10"  # v10: a wrapped list item is one sentence; v9: leaf HTML boxes
 
 
 class Chunker:

@@ -298,7 +298,7 @@ class ObjectionHandler:
             for s in self.grounder.supports(text, [Hit(c, closeness[c.id]) for c in best])
             if s.sentence not in used
             and self._sayable(persona, s.sentence)
-            and self._ours(s.sentence, s.chunk)
+            and self._ours(s.sentence, s.chunk, competitor)
             and len(s.sentence.split()) >= MIN_WORDS
             and not s.sentence.rstrip().endswith("?")
             and (s.sentence[:1].isupper() or s.sentence[:1] in "\"“‘'0123456789")
@@ -335,17 +335,22 @@ class ObjectionHandler:
                 keyed.append(((nth[e.chunk.id], *order[e.chunk.id]), e))
         return [e for _, e in sorted(keyed, key=lambda x: x[0])]
 
-    def _ours(self, sentence: str, chunk: Chunk) -> bool:
-        """A sentence the rep can say for the vendor: not a table row, not about a competitor
-        alone, and naming only competitors its page may speak for."""
+    def _ours(self, sentence: str, chunk: Chunk, competitor: str | None) -> bool:
+        """A sentence the rep can say: not a table row; about the vendor, or comparing it in
+        its own words ("Unlike Them, we…"), or about the competitor the buyer names, from a
+        page that may speak for it. Never one about another competitor alone."""
         market = self.kb.market
-        section = " ".join(chunk.heading.split(" > ")[-2:])
         compared = chunk.source in market.compared_sources
-        return (
-            not is_table_row(sentence)
-            and not market.about_rival(sentence, section)
-            and not (compared and THEY_RE.match(sentence))  # "They charge by seat": them
-            and market.may_claim(sentence, [chunk.source])
+        if is_table_row(sentence) or (compared and THEY_RE.match(sentence)):
+            return False  # cells, or "They charge by seat" with no name to tell whose
+        named = set(market.mentioned(sentence))
+        if competitor and named == {competitor} and market.may_claim(sentence, [chunk.source]):
+            return True
+        # On a comparison page a section's heading says whose it is; elsewhere ("Import from
+        # a rival") it does not.
+        section = " ".join(chunk.heading.split(" > ")[-2:]) if compared else ""
+        return not market.about_rival(sentence, section) and (
+            market.names_vendor(sentence) or market.may_claim(sentence, [chunk.source])
         )
 
     def _fits(self, persona: Persona | None, text: str) -> bool:

@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
@@ -38,6 +39,14 @@ VENDOR_DOC_SHARE = 0.3  # the proper name in this share of documents can be the 
 def flat(name: str) -> str:
     """A name for comparison: lower-case letters and digits only ("Acme Co." = "acmeco")."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@lru_cache(maxsize=512)
+def _name_re(key: str) -> re.Pattern[str]:
+    """A flat name as it may be written: any case, a space, dot or hyphen between letters."""
+    return re.compile(
+        r"(?<![0-9A-Za-z])" + r"[\s.-]?".join(map(re.escape, key)) + r"(?![0-9A-Za-z])", re.I
+    )
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,11 @@ class Market:
         return self.competitors.get(flat(name)) if name else None
 
     def mentioned(self, text: str) -> list[str]:
-        flat_text = flat(text)
-        return sorted({n for key, n in self.competitors.items() if key and key in flat_text})
+        """The competitors ``text`` names, as whole words ("Arc" is not in "search"; "Blue
+        Sky" and "blue-sky" are "BlueSky")."""
+        return sorted(
+            {n for key, n in self.competitors.items() if key and _name_re(key).search(text)}
+        )
 
     def claim_sources(self, competitor: str) -> list[str]:
         """Where a claim about ``competitor`` may come from: its comparison pages, or the
@@ -89,15 +101,17 @@ class Market:
         given = set(sources)
         return all(given & set(self.claim_sources(c)) for c in self.mentioned(text))
 
+    def names_vendor(self, text: str) -> bool:
+        return bool(_name_re(flat(self.vendor)).search(text))
+
     def about_rival(self, sentence: str, heading: str = "") -> bool:
-        """A sentence about a competitor rather than the vendor: it (or, when it names no
-        one, its section heading) names a competitor, not the vendor, and compares nothing."""
-        named = self.mentioned(sentence) or self.mentioned(heading)
-        return (
-            bool(named)
-            and flat(self.vendor) not in flat(sentence)
-            and not _COMPARES_RE.search(sentence)
+        """A sentence about a competitor rather than the vendor: it names a competitor, not the
+        vendor, and compares nothing. When it names no one, its section heading decides, if
+        that names a competitor and not the vendor ("Their pricing", not "Us and them")."""
+        named = self.mentioned(sentence) or (
+            not self.names_vendor(heading) and self.mentioned(heading)
         )
+        return bool(named) and not self.names_vendor(sentence) and not _COMPARES_RE.search(sentence)
 
     def row_edge(self, row: str, competitor: str) -> bool:
         """Whether a linearised table row gives the vendor what ``competitor`` lacks
