@@ -192,14 +192,13 @@ def next_step(kb: KnowledgeBase) -> list[Evidence]:
     pattern = re.compile(rf"\b({'|'.join(map(re.escape, offers))})\b", re.I)
     compared = kb.market.compared_sources
     pool = [c for c in pool if c.source not in compared]  # their trial is not our next step
-    vendor = kb.vendor.lower()
 
     def priced(c: Chunk) -> bool:
         return c.meta.doc_type == "pricing" or c.role == "pricing"
 
     def offered(c: Chunk, s: str) -> bool:
         """An offer of ours: on a pricing page, or said to the buyer or by the vendor."""
-        ours = priced(c) or bool(OFFER_RE.search(s)) or vendor in s.lower()
+        ours = priced(c) or bool(OFFER_RE.search(s)) or kb.market.names_vendor(s)
         return ours and not kb.market.mentioned(s)
 
     found = [
