@@ -49,10 +49,16 @@ class Pitchcraft:
         else:
             self.writer_note = "given by the caller"
         self.writer: Writer = writer
-        self.personas: dict[str, Persona] = with_corrections(
-            load_personas(self.settings.prompts_dir), kb.corrections().personas
+
+    @cached_property
+    def personas(self) -> dict[str, Persona]:
+        return with_corrections(
+            load_personas(self.settings.prompts_dir), self.kb.corrections().personas
         )
-        self.lexicon: Lexicon = load_vocabulary(self.settings.prompts_dir)
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return load_vocabulary(self.settings.prompts_dir)
 
     @cached_property
     def retriever(self) -> Retriever:

@@ -53,10 +53,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the session: the ONNX export of the model is built once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, model_cache: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env or .pitchcraft from the developer's checkout
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PITCHCRAFT_CACHE_DIR", str(model_cache))
 
 
 @pytest.fixture(autouse=True)
@@ -64,14 +71,15 @@ def _fast_lane_loads_no_model(request: pytest.FixtureRequest, monkeypatch: pytes
     """A test outside the slow lane that loads the real model fails and says why."""
     if request.node.get_closest_marker("slow"):
         return
-    from assistant.index.embeddings import SentenceTransformerEmbedder
+    from assistant.index.embeddings import OnnxEmbedder, SentenceTransformerEmbedder
 
-    def refuse(self: SentenceTransformerEmbedder) -> None:
+    def refuse(*_: object) -> None:
         raise AssertionError(
             "this test loads the embedding model: give it the hashing embedder or mark it slow"
         )
 
     monkeypatch.setattr(SentenceTransformerEmbedder, "_load", refuse)
+    monkeypatch.setattr(OnnxEmbedder, "_load", refuse)
 
 
 def settings_for(kb: Path, **overrides: object):
@@ -81,11 +89,12 @@ def settings_for(kb: Path, **overrides: object):
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The real bundled all-MiniLM-L6-v2, loaded once."""
-    from assistant.index.embeddings import SentenceTransformerEmbedder
+def embedder(model_cache: Path):
+    """The real bundled all-MiniLM-L6-v2 on the default backend, loaded once."""
+    from assistant.core.config import Settings
+    from assistant.index.embeddings import make_embedder
 
-    model = SentenceTransformerEmbedder()
+    model = make_embedder(Settings(cache_dir=model_cache))
     model.embed(["warm up"])
     return model
 

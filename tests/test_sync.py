@@ -373,7 +373,9 @@ def test_store_built_with_another_model_needs_rebuild(
     with pytest.raises(ConfigError, match=r"'hash'.*--rebuild"):
         ChromaStore.open(hash_kb.root, "all-MiniLM-L6-v2")
 
-    other = KnowledgeBase(Settings(kb=hash_kb.root, embed_model="other-model"), HashingEmbedder())
+    other = KnowledgeBase(
+        Settings(kb=hash_kb.root, embed_model="other-model"), HashingEmbedder("other-model")
+    )
     with pytest.raises(ConfigError, match="--rebuild"):
         ingest(other, [src])  # even though no file changed
     report = ingest(other, [src], rebuild=True)

@@ -107,7 +107,7 @@ def settings_rows(app: Pitchcraft) -> list[tuple[str, str]]:
     host = _host(base) if base else ("api.openai.com" if key else "—")
     writer = "LLM (OpenAI-compatible)" if kind == "llm" else "offline grounded composer"
     why = f"model {s.model} at {host}" if kind == "llm" else reason
-    recorded = ""
+    recorded, backend = "", app.kb.embedder.backend
     with contextlib.suppress(PitchcraftError):
         recorded = app.kb.store.info.embed_model if not app.kb.is_empty() else ""
     return [
@@ -120,7 +120,7 @@ def settings_rows(app: Pitchcraft) -> list[tuple[str, str]]:
         ("Knowledge store (PITCHCRAFT_KB)", str(Path(s.kb).resolve())),
         ("Embedding model (PITCHCRAFT_EMBED_MODEL)", s.embed_model),
         ("Embedding model the store was built with", recorded or "—"),
-        ("Embedding backend", s.embed_backend),
+        ("Embedding backend (PITCHCRAFT_EMBED_BACKEND)", f"{s.embed_backend}: {backend}"),
         ("Vector store", f"Chroma server at {_host(s.chroma_url)}" if s.chroma_url else "embedded"),
         ("Upload limit per file (PITCHCRAFT_UPLOAD_MAX_MB)", f"{s.upload_max_mb:g} MB"),
         (

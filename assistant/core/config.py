@@ -33,8 +33,10 @@ class Settings(BaseSettings):
         DEFAULT_EMBED_MODEL,
         description="sentence-transformers model name or local path; the default is bundled.",
     )
-    embed_backend: Literal["torch", "onnx"] = Field(
-        "torch", description="sentence-transformers backend; `make bench` measures both."
+    embed_backend: Literal["auto", "torch", "onnx", "int8"] = Field(
+        "auto",
+        description="auto: fp32 ONNX for the bundled model (torch for others), or what the store "
+        "was built with; int8: quantised ONNX, faster; torch: the fp32 reference.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
     chroma_url: str | None = Field(

@@ -31,20 +31,24 @@ class YAMLProblem(ValueError):
         self.problem: str = getattr(exc, "problem", None) or "invalid YAML"
 
 
-class _TextDates(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (several times faster), else pure Python.
+_Safe = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextDates(_Safe):  # type: ignore[misc, valid-type]
     """Safe YAML that leaves dates as text, so a validator can report a bad one by name."""
 
 
 _TextDates.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _Safe.yaml_implicit_resolvers.items()
 }
 
 
 def parse_yaml(text: str, dates_as_text: bool = False) -> Any:
     """Safe-load YAML text; ``YAMLProblem`` when it is malformed."""
     try:
-        return yaml.load(text, Loader=_TextDates if dates_as_text else yaml.SafeLoader)
+        return yaml.load(text, Loader=_TextDates if dates_as_text else _Safe)
     except yaml.YAMLError as exc:
         raise YAMLProblem(exc) from None
 

@@ -117,7 +117,7 @@ def peer_store(kb: KnowledgeBase, corpus: Path) -> ChromaStore:
     for path, rel in files:
         digest.update(str(rel).encode() + path.read_bytes())
     name = f"peer-{digest.hexdigest()[:16]}"
-    store = ChromaStore.open(kb.root / "peer", kb.settings.embed_model, collection=name)
+    store = ChromaStore.open(kb.root / "peer", kb.embedder.name, collection=name)
     if store.count():
         return store
     chunks: list[Chunk] = []

@@ -40,6 +40,7 @@ class KnowledgeBase:
         self.settings = settings or Settings()
         self.root = Path(self.settings.kb)
         self._embedder = embedder
+        self._chosen = embedder is None  # the settings chose it: a rebuild may choose again
         self._store = store
         self._lexical: LexicalIndex | None = None
         self._catalog: list[Feature] | None = None
@@ -50,15 +51,30 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            s = self.settings
-            self._embedder = make_embedder(s)
+            self._embedder = make_embedder(self.settings, self.recorded_embedder())
         return self._embedder
+
+    def recorded_embedder(self) -> str:
+        """The name of the embedder this store's vectors came from ("" for an empty store).
+
+        Stores from before backends were recorded hold fp32 vectors of the configured model.
+        """
+        if self.is_empty():
+            return ""
+        return self.manifest.get("embedder") or self.settings.embed_model
+
+    def record_embedder(self) -> None:
+        """Note the embedder in the manifest (the vector store records it too)."""
+        if self.manifest.get("embedder") != self.embedder.name:
+            self.manifest.set("embedder", self.embedder.name)
 
     @property
     def store(self) -> Store:
         if self._store is None:
             s = self.settings
-            self._store = ChromaStore.open(self.root, s.embed_model, s.chroma_url, s.collection)
+            self._store = ChromaStore.open(
+                self.root, self.embedder.name, s.chroma_url, s.collection
+            )
         return self._store
 
     @cached_property
@@ -90,13 +106,15 @@ class KnowledgeBase:
     def reset(self) -> None:
         """Start over: empty manifest, collection and derived indexes (``--rebuild``)."""
         s = self.settings
+        self.manifest.clear()
+        if self._chosen:  # an empty store lets the settings choose the backend again
+            self._embedder = None
         if self._store is None:
             self._store = ChromaStore.open(
-                self.root, s.embed_model, s.chroma_url, s.collection, rebuild=True
+                self.root, self.embedder.name, s.chroma_url, s.collection, rebuild=True
             )
         else:
-            self._store.reset()
-        self.manifest.clear()
+            self._store.reset(self.embedder.name)
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
         self._lexical = self._catalog = self._market = None
 

@@ -52,7 +52,7 @@ class Store(Protocol):
 
     def count(self) -> int: ...
 
-    def reset(self) -> None: ...
+    def reset(self, embed_model: str | None = None) -> None: ...
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:
@@ -127,7 +127,8 @@ class ChromaStore:
         if recorded and recorded != self._embed_model:
             raise ConfigError(
                 f"the knowledge store was built with embedding model {recorded!r}, not "
-                f"{self._embed_model!r}; run `pitchcraft ingest --rebuild PATH...` to re-embed"
+                f"{self._embed_model!r}; set PITCHCRAFT_EMBED_BACKEND=auto to follow the store, "
+                "or run `pitchcraft ingest --rebuild PATH...` to re-embed"
             )
         return col
 
@@ -230,7 +231,8 @@ class ChromaStore:
         if any(getattr(c, "name", c) == self._name for c in self._client.list_collections()):
             self._client.delete_collection(self._name)
 
-    def reset(self) -> None:
-        """Drop the collection and start an empty one for the current model."""
+    def reset(self, embed_model: str | None = None) -> None:
+        """Drop the collection and start an empty one (for ``embed_model`` if given)."""
+        self._embed_model = embed_model or self._embed_model
         self._drop()
         self._col = self._open()

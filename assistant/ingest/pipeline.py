@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -83,6 +84,42 @@ class _Pending:
     chunks: list[Chunk]
     old_ids: list[str]
     is_new: bool
+
+
+class _BackgroundEmbedding:
+    """Embeds chunks on one worker thread, ``batch`` at a time, while the caller reads and
+    chunks the next files (the model runs outside the GIL); vectors are collected in order."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], batch: int) -> None:
+        self._embed = embed
+        self._batch = batch
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pitchcraft-embed")
+        self._queued: list[Chunk] = []
+        self._jobs: list[tuple[list[Chunk], Future]] = []
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def add(self, chunks: Sequence[Chunk]) -> None:
+        self._queued.extend(chunks)
+        while len(self._queued) >= self._batch:
+            self._submit(self._queued[: self._batch])
+            self._queued = self._queued[self._batch :]
+
+    def _submit(self, part: list[Chunk]) -> None:
+        self._jobs.append((part, self._pool.submit(self._embed, [c.embed_text for c in part])))
+
+    def vectors(self, tick: ProgressCallback) -> dict[str, np.ndarray]:
+        """Every vector, waiting for the worker; ticks ``embedding`` as batches land."""
+        if self._queued:
+            self._submit(self._queued)
+            self._queued = []
+        total = sum(len(part) for part, _ in self._jobs)
+        out: dict[str, np.ndarray] = {}
+        for part, job in self._jobs:
+            out.update(zip((c.id for c in part), job.result(), strict=True))
+            tick("embedding", len(out), total)
+        return out
 
 
 def _lock(kb: KnowledgeBase, timeout: float) -> FileLock:
@@ -202,12 +239,17 @@ def _run(
     report = IngestReport()
     tick = progress or (lambda stage, done, total: None)
     lock = _lock(kb, kb.settings.lock_timeout)
+    # kb.embedder is looked up per batch: a rebuild may choose the backend again
+    embedding = _BackgroundEmbedding(
+        lambda texts: kb.embedder.embed(texts), max(kb.settings.embed_batch_size * 4, 64)
+    )
     try:
         if rebuild:
             kb.reset()
         # Open the vector store before anything else: a store built with another embedding
         # model (or an unreachable server) is a ConfigError even when no file has changed.
         _ = kb.store
+        kb.record_embedder()
         manifest = kb.manifest
         by_path = {d.path: d.source for d in manifest.documents()}
         found = find()
@@ -216,7 +258,8 @@ def _run(
         if fixes is not None:
             stored = fixes.corrections
 
-        # 1. Load and chunk what changed; skip what did not (no model load needed).
+        # 1. Load and chunk what changed; skip what did not (no model load needed). New
+        # chunks are embedded on a worker thread meanwhile, in batches across files.
         pending: list[_Pending] = []
         for n, (path, rel) in enumerate(found, 1):
             tick("files", n, len(found))
@@ -246,24 +289,16 @@ def _run(
                     raise IngestError(source, "no indexable text")
                 old_ids = manifest.chunk_ids(source) if old else []
                 pending.append(_Pending(doc, path, chunks, old_ids, old is None))
+                kept = set(old_ids)
+                embedding.add([c for c in chunks if c.id not in kept])
             except IngestError as exc:
                 report.failed.append({"path": exc.path, "error": exc.reason})
             except OSError as exc:
                 report.failed.append({"path": str(rel), "error": f"cannot read file ({exc})"})
 
-        # 2. Embed every new chunk in one pass (better batching than per file).
-        fresh = []
-        for p in pending:
-            old = set(p.old_ids)
-            fresh.extend(c for c in p.chunks if c.id not in old)
-        vectors = {}
-        batch = max(kb.settings.embed_batch_size * 4, 64)
-        for s in range(0, len(fresh), batch):
-            part = fresh[s : s + batch]
-            for c, v in zip(part, kb.embedder.embed([c.embed_text for c in part]), strict=True):
-                vectors[c.id] = v
-            tick("embedding", min(s + batch, len(fresh)), len(fresh))
-        report.embedded = len(fresh)
+        # 2. The vectors of every new chunk.
+        vectors = embedding.vectors(tick)
+        report.embedded = len(vectors)
 
         # 3. Understand every passage of the changed files: its role, and any sentence
         # addressed to an AI (never evidence). Kept chunks read their vectors back.
@@ -328,6 +363,7 @@ def _run(
             tick("lexical index", 1, 1)
         report.chunks = manifest.count_chunks()
     finally:
+        embedding.close()
         lock.release()
     report.seconds = time.perf_counter() - start
     return report
