@@ -64,21 +64,34 @@ def peak_rss_mb() -> float:
 # -- whole processes ---------------------------------------------------------------------------
 
 
+# A small parent for each measured process: the child's peak RSS must not count the pages of
+# the process that forked it (the kernel carries those over exec), so a 10 MB wrapper forks it.
+WRAPPER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(f"BENCH {time.perf_counter() - start} {usage.ru_maxrss}", file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_process(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one whole process, which must succeed."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
+    proc = subprocess.run(
+        [PY, "-c", WRAPPER, *cmd],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
+        text=True,
+        errors="replace",
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: ingest finished with a warning
-        sys.exit(f"bench: {' '.join(cmd)} failed:\n{err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    if proc.returncode not in (0, 1):  # 1: ingest finished with a warning
+        sys.exit(f"bench: {' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    _, seconds, kb = proc.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kb) / 1024
 
 
 def best_of(n: int, make: Callable[[int], tuple[list[str], dict[str, str]]]) -> tuple[float, float]:
