@@ -25,6 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # processes.py: the llama.cpp server helper
 
 from assistant.core.config import Settings  # noqa: E402
 from assistant.core.records import Chunk, DocMeta  # noqa: E402
@@ -44,6 +45,9 @@ PEER = ROOT / "bench" / "peer_ingest.py"
 ENV = "PITCHCRAFT_EMBED_BACKEND"
 BACKENDS = ("onnx", "int8", "torch")  # the default first; torch is the fp32 reference
 QUALITY = ("hit5", "mrr10", "ans5")
+ASK = ("What are the RPO and RTO?", "Which SSO protocols are supported?", "How is data encrypted?")
+PITCH = ("cio", "cfo", "cmo")
+OBJECTION = ("It is too expensive for us", "We already have a tool for this", "Security is a worry")
 RESULTS: dict[str, object] = {}
 
 
@@ -244,6 +248,52 @@ def bench_scale(work: Path, base: KnowledgeBase, embedder: Embedder, sizes: list
         }
 
 
+def bench_real_model(work: Path, embedder: Embedder, runs: int) -> None:
+    """The LLM writer against llama.cpp serving SmolLM2-135M: per job, the share of answers
+    that passed verification, the median time, and how often the offline composer took over."""
+    from processes import LLAMA_MODEL, start_llama_server, stop
+
+    from assistant.jobs.objection import ObjectionRequest
+    from assistant.writers.llm import LLMWriter
+    from assistant.writers.prompts import Prompts
+
+    try:
+        proc, base = start_llama_server(work / "llama.log")
+    except RuntimeError as exc:
+        print(f"\nReal model: skipped ({exc})")
+        return
+    try:
+        settings = Settings(
+            kb=work / "kb-knowledge", openai_base_url=base, model=LLAMA_MODEL,
+            llm_max_output_tokens=400,
+        )  # fmt: skip
+        kb = KnowledgeBase(settings, embedder)
+        app = Pitchcraft(kb, LLMWriter(settings, Prompts(settings.prompts_dir)))
+        jobs: dict[str, list[Callable[[], object]]] = {
+            "ask": [lambda q=q: app.ask(q) for q in ASK],
+            "pitch": [lambda p=p: app.pitch(PitchRequest(p, "Regional bank")) for p in PITCH],
+            "objection": [lambda o=o: app.objection(ObjectionRequest(o)) for o in OBJECTION],
+        }
+        print(f"\nLLM writer on llama.cpp + SmolLM2-135M ({runs} runs per job, knowledge/)")
+        for name, calls in jobs.items():
+            times, passed = [], 0
+            for i in range(runs):
+                seconds, result = timed(calls[i % len(calls)])
+                times.append(seconds)
+                passed += result.writer == f"llm:{LLAMA_MODEL}"  # type: ignore[attr-defined]
+            median = statistics.median(times)
+            row(f"{name}: passed verification / fell back", f"{passed}/{runs - passed}",
+                f"median {median:.1f} s")  # fmt: skip
+            RESULTS[f"real_model_{name}"] = {
+                "runs": runs,
+                "passed_share": round(passed / runs, 3),
+                "fallback_rate": round(1 - passed / runs, 3),
+                "median_s": round(median, 1),
+            }
+    finally:
+        stop(proc)
+
+
 def bench_pitch(work: Path, embedder: Embedder) -> None:
     """Warm offline pitch latency on the sample knowledge base (p50 over 20 pitches)."""
     kb = KnowledgeBase(Settings(kb=work / "kb-knowledge"), embedder)
@@ -272,6 +322,7 @@ def bench_pitch(work: Path, embedder: Embedder) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--llm-runs", type=int, default=6, help="runs per job on the real model")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
     corpora = sorted(p for p in CORPORA.glob("*") if (p / "questions.jsonl").exists())
@@ -287,6 +338,7 @@ def main() -> None:
         embedder = make_embedder(Settings())
         base = KnowledgeBase(Settings(kb=stores[corpora[0].name]["onnx"]), embedder)
         bench_pitch(work, embedder)
+        bench_real_model(work, embedder, args.llm_runs)
         bench_scale(work, base, embedder, [int(s) for s in args.sizes.split(",") if s])
     print(f"\nPeak memory of this process (max RSS): {peak_rss_mb():.0f} MB")
     RESULTS["peak_rss_mb"] = round(peak_rss_mb())

@@ -87,5 +87,8 @@ def emit_result(
     """Run a writing job (streamed to the terminal when an LLM writes) and print its result."""
     sink = live(args, app)
     result = run(sink)
-    emit(args, result.to_json(), lambda _: result.to_markdown(prose=sink is None))
+    streamed = sink is not None and result.writer == app.writer.name
+    if sink is not None and not streamed:  # what streamed failed verification: say so
+        print("\n\n--- the model's answer above was not used; see the warnings ---\n")
+    emit(args, result.to_json(), lambda _: result.to_markdown(prose=not streamed))
     return EXIT_OK

@@ -62,7 +62,12 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds per LLM request (each read).")
     llm_retries: int = Field(2, ge=0, description="Client retries on 429, 5xx and connection.")
     llm_stream_retries: int = Field(1, ge=0, description="Retries after a cut or empty stream.")
-    llm_deadline: float = Field(120.0, gt=0, description="Overall seconds for one LLM answer.")
+    llm_verify_retries: int = Field(
+        1, ge=0, description="Times a model is asked again after its answer fails verification."
+    )
+    llm_deadline: float = Field(
+        60.0, gt=0, description="Seconds for one LLM job, retries included; then offline."
+    )
     llm_context_tokens: int = Field(6000, ge=500, description="Token budget for sources.")
     llm_max_output_tokens: int = Field(1800, ge=100, description="Token limit for the answer.")
     llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")

@@ -12,9 +12,29 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.core.records import Chunk
-from assistant.core.text import shorten
+from assistant.core.text import sentences, shorten
 
 CITE_RE = re.compile(r"\[(\d+)\]")
+
+
+def strip_refs(sentence: str) -> str:
+    """The sentence without its ``[n]`` markers."""
+    return re.sub(r"\s+([.!?,;:])", r"\1", CITE_RE.sub("", sentence)).strip()
+
+
+def split_claims(text: str) -> list[str]:
+    """Sentences of a written section; a ``[n]`` left after a sentence end joins that one."""
+    out: list[str] = []
+    for s in sentences(text):
+        marker = CITE_RE.match(s.strip())
+        if marker and out:
+            out[-1] += " " + marker.group(0)
+            s = s.strip()[marker.end() :].strip()
+        if s:
+            out.append(s)
+    return [s for s in out if re.search(r"[A-Za-z]", strip_refs(s))]
+
+
 """A citation marker ``[n]`` in written text."""
 
 TextSink = Callable[[str], None]

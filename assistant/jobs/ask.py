@@ -56,6 +56,7 @@ class AskPlan:
     """A question, what retrieval found, and whether it answers the question."""
 
     task: ClassVar[str] = "ask"
+    cite_every_sentence: ClassVar[bool] = True
 
     question: str
     judgement: Judgement

@@ -83,6 +83,7 @@ class ObjectionRequest:
 @dataclass
 class ObjectionPlan:
     task: ClassVar[str] = "objection"
+    cite_every_sentence: ClassVar[bool] = False
 
     request: ObjectionRequest
     resolution: Resolution | None

@@ -41,6 +41,7 @@ class PitchRequest:
 @dataclass
 class PitchPlan:
     task: ClassVar[str] = "pitch"
+    cite_every_sentence: ClassVar[bool] = False
 
     request: PitchRequest
     resolution: Resolution

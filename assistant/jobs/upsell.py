@@ -68,6 +68,7 @@ class Timing:
 @dataclass
 class UpsellPlan:
     task: ClassVar[str] = "upsell"
+    cite_every_sentence: ClassVar[bool] = False
 
     account: Account
     opportunities: list[Opportunity]

@@ -3,14 +3,13 @@ internal sources, persona fit and staleness. Failures become warnings, never sil
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.core.config import Settings
-from assistant.core.results import CITE_RE, Citation, Section
+from assistant.core.results import CITE_RE, Citation, Section, split_claims, strip_refs
 from assistant.core.terms import Lexicon
-from assistant.core.text import normalize, number_key, numbers, sentences, shorten
+from assistant.core.text import normalize, number_key, numbers, shorten
 from assistant.index.lexical import tokenize
 from assistant.index.manifest import Manifest
 from assistant.index.status import is_stale
@@ -24,23 +23,6 @@ MIN_SUPPORT = 0.5  # share of a sentence's content words found in what it cites
 class Verification:
     warnings: list[str] = field(default_factory=list)
     scores: dict[str, float | int | list[str]] = field(default_factory=dict)
-
-
-def _strip_refs(sentence: str) -> str:
-    return re.sub(r"\s+([.!?,;:])", r"\1", CITE_RE.sub("", sentence)).strip()
-
-
-def _split(text: str) -> list[str]:
-    """Sentences of a section; a ``[n]`` left after a sentence end joins that sentence."""
-    out: list[str] = []
-    for s in sentences(text):
-        marker = CITE_RE.match(s.strip())
-        if marker and out and marker.start() == 0:
-            out[-1] += " " + marker.group(0)
-            s = s.strip()[marker.end() :].strip()
-        if s:
-            out.append(s)
-    return [s for s in out if re.search(r"[A-Za-z]", _strip_refs(s))]
 
 
 def verify(
@@ -65,7 +47,7 @@ def verify(
     total = cited = 0
     bad_numbers: list[str] = []
     for section in sections:
-        for sent in _split(section.text):
+        for sent in split_claims(section.text):
             refs = [int(n) for n in CITE_RE.findall(sent)]
             known = [by_n[n] for n in refs if n in by_n]
             for n in refs:
@@ -77,7 +59,7 @@ def verify(
             cited_text = " ".join(
                 chunks[c.chunk_id].text if c.chunk_id in chunks else c.quote for c in known
             )
-            claim = _strip_refs(sent)
+            claim = strip_refs(sent)
             # Every number must occur in a cited source.
             available = {number_key(x) for x in numbers(cited_text)} | given
             for num in numbers(claim):
@@ -104,7 +86,7 @@ def verify(
                             f"{section.title}: customer-facing text cites "
                             f"internal source [{c.n}] {c.source}"
                         )
-    facing_text = "\n".join(_strip_refs(s.text) for s in facing)
+    facing_text = "\n".join(strip_refs(s.text) for s in facing)
     v.scores["sentences"] = total
     v.scores["cited_share"] = round(cited / total, 3) if total else 1.0
     v.scores["unsupported_numbers"] = len(bad_numbers)

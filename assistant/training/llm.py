@@ -1,7 +1,8 @@
 """Training with the LLM writer: open questions and rubric grading.
 
 Both stay grounded: a generated key point must be text of the cited source (or it is dropped),
-and a grader's "covered" must quote the learner. When the model fails, the offline parts take
+a question or answer holding a number the source lacks is dropped whole, and a grader's
+"covered" must quote the learner. When the model fails, the offline parts take
 over: no open question from that fact, or the similarity grader.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from assistant.core.errors import LLMError
 from assistant.core.results import citation_of
-from assistant.core.text import normalize, sentences
+from assistant.core.text import normalize, number_key, numbers, sentences
 from assistant.index.kb import KnowledgeBase
 from assistant.training.quiz.facts import FactPool
 from assistant.training.quiz.generators import FeatureRecallGenerator, QuestionGenerator, key_terms
@@ -44,6 +45,9 @@ class LLMOpenQuestionGenerator:
             raw_points = [str(p) for p in item.get("key_points", [])]
         except (LLMError, KeyError, IndexError, TypeError):
             return None
+        held = {number_key(x) for x in numbers(chunk.text)}
+        if any(number_key(x) not in held for x in numbers(f"{question} {answer}")):
+            return None  # a number the source does not hold never reaches a learner
         text = normalize(chunk.text)
         points = []
         for point in raw_points:

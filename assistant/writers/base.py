@@ -18,6 +18,8 @@ class Plan(Protocol):
     """What a job hands a writer."""
 
     task: ClassVar[str]
+    # True where every statement must cite a source (an answer); else only those with numbers
+    cite_every_sentence: ClassVar[bool]
     vendor: str
 
     def all_evidence(self) -> list[Evidence]:

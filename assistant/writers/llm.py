@@ -10,9 +10,11 @@ offline composer with a warning, never a traceback and never a hang.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +26,7 @@ from assistant.core.text import sentences
 from assistant.index.lexical import tokenize
 from assistant.writers import tokens
 from assistant.writers.base import Plan
+from assistant.writers.gate import problems
 from assistant.writers.offline import OfflineWriter
 from assistant.writers.prompts import Prompts
 from assistant.writers.sources import Source, pack_sources, render_sources
@@ -64,25 +67,49 @@ class LLMWriter:
             "sources_dropped_for_budget": packed.dropped,
             "model": self.model,
         }
-        try:
-            data = self.complete_json(messages, on_text)
-            out = Reply.model_validate(data)
-        except (LLMError, ValidationError) as exc:
-            draft = self.fallback.write(plan)
-            draft.warnings.append(
-                f"the LLM writer failed ({self._safe(exc)}); "
-                "the offline composer wrote this instead"
-            )
-            draft.info.update(info, llm_error=self._safe(exc))
-            return draft
-        sections, citations, warnings = self._cite(out, packed.sources)
-        return Draft(sections, citations, self.name, warnings, info)
+        given = json.dumps(plan.prompt_variables(), default=str)
+        deadline = time.monotonic() + self.settings.llm_deadline  # the whole job, retries too
+        asked = messages
+        found: list[str] = []
+        for attempt in range(1 + self.settings.llm_verify_retries):
+            try:
+                out = Reply.model_validate(self.complete_json(asked, on_text, deadline))
+            except (LLMError, ValidationError) as exc:
+                return self._fallback(plan, info, _plain(exc, self._safe))
+            found = problems(out, packed.sources, given, plan.cite_every_sentence)
+            if not found:
+                sections, citations, warnings = self._cite(out, packed.sources)
+                info["verification_retries"] = attempt
+                return Draft(sections, citations, self.name, warnings, info)
+            log.info("LLM answer failed verification: %s", "; ".join(found))
+            asked = [
+                *messages,
+                {"role": "assistant", "content": out.model_dump_json()[:4000]},
+                {"role": "user", "content": self.prompts.render("fix", problems=found)},
+            ]
+            on_text = None  # the first attempt was shown as it came; retries are not
+        shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+        return self._fallback(plan, info, f"its answer failed verification: {shown}")
+
+    def _fallback(self, plan: Plan, info: dict[str, Any], reason: str) -> Draft:
+        draft = self.fallback.write(plan)
+        draft.warnings.append(
+            f"the LLM writer's answer was not used ({reason}); "
+            "the offline composer wrote this instead"
+        )
+        draft.info.update(info, llm_error=reason)
+        return draft
 
     def complete_json(
-        self, messages: list[dict[str, str]], on_text: TextSink | None = None
+        self,
+        messages: list[dict[str, str]],
+        on_text: TextSink | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """A JSON object from the model; an invalid reply is retried once with the error."""
-        raw = self._chat(messages, on_text)
+        """A JSON object from the model; an invalid reply is retried once with the error.
+        ``deadline`` (``time.monotonic()``) bounds every request; default: the setting."""
+        deadline = deadline or time.monotonic() + self.settings.llm_deadline
+        raw = self._chat(messages, on_text, deadline)
         try:
             return parse_json_reply(raw)
         except ValueError as exc:
@@ -95,11 +122,12 @@ class LLMWriter:
                     "with only the JSON object, nothing before or after it.",
                 },
             ]
-            raw = self._chat(retry, None)
+            raw = self._chat(retry, None, deadline)
             try:
                 return parse_json_reply(raw)
             except ValueError as again:
-                raise LLMError(f"the model returned invalid JSON twice ({again})") from None
+                log.info("invalid JSON twice: %s", again)
+                raise LLMError("its reply was invalid JSON twice (malformed or cut off)") from None
 
     def messages(
         self, task: str, sources: list[Source], vendor: str, **variables: Any
@@ -115,16 +143,18 @@ class LLMWriter:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return text.replace(self._secret, "***") if self._secret else text
 
-    def _chat(self, messages: list[dict[str, str]], on_text: TextSink | None) -> str:
-        """One streamed completion with bounded retries and an overall deadline."""
+    def _chat(
+        self, messages: list[dict[str, str]], on_text: TextSink | None, deadline: float
+    ) -> str:
+        """One streamed completion with bounded retries, ending by ``deadline``."""
         import openai
 
-        deadline = time.monotonic() + self.settings.llm_deadline
         json_mode = True
         attempts = 1 + self.settings.llm_stream_retries
         last = "no attempt"
         for attempt in range(attempts):
             stream_out = ProseStream(on_text)
+            now = time.monotonic()
             try:
                 kwargs: dict[str, Any] = {
                     "model": self.model,
@@ -132,6 +162,8 @@ class LLMWriter:
                     "stream": True,
                     "temperature": self.settings.llm_temperature,
                     "max_tokens": self.settings.llm_max_output_tokens,
+                    # a read never waits past the job's deadline
+                    "timeout": max(1.0, min(self.settings.llm_timeout, deadline - now)),
                 }
                 if json_mode:
                     kwargs["response_format"] = {"type": "json_object"}
@@ -208,6 +240,22 @@ class LLMWriter:
             text = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
             sections.append(Section(sec.title, text, sorted(set(refs)), sec.customer_facing))
         return sections, citations, warnings
+
+
+def _plain(exc: BaseException, safe: Callable[[BaseException], str]) -> str:
+    """What went wrong, in words a rep can act on (never a library's internal message)."""
+    if isinstance(exc, ValidationError):
+        missing = sorted({_part(e["loc"]) for e in exc.errors()})
+        return f"its reply was not in the expected shape (missing: {', '.join(missing)})"
+    return safe(exc)
+
+
+def _part(loc: tuple[int | str, ...]) -> str:
+    """``("sections", 1, "text")`` as "section 2's text"."""
+    if len(loc) >= 2 and loc[0] == "sections" and isinstance(loc[1], int):
+        section = f"section {loc[1] + 1}"
+        return f"{section}'s {loc[2]}" if len(loc) > 2 else section
+    return "the " + " ".join(str(p) for p in loc) if loc else "the reply"
 
 
 def _sentence_around(text: str, index: int) -> str:
