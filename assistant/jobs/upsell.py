@@ -82,6 +82,9 @@ class UpsellPlan:
         out = [e for o in self.opportunities for e in o.facts] + self.proof
         return out + self.timing.evidence + [e for o in self.opportunities for e in o.signal]
 
+    def given(self) -> str:
+        return f"{self.account.text()} {self.timing.days_to_renewal or ''}"
+
     def prompt_variables(self) -> dict[str, Any]:
         opportunities = [
             {"name": f"{o.feature.name} ({o.feature.module})", "why": o.why}

@@ -30,6 +30,10 @@ class Plan(Protocol):
         """The variables of the task's prompt, besides the fenced sources."""
         ...
 
+    def given(self) -> str:
+        """The rep's own input (its numbers need no source)."""
+        ...
+
 
 class Writer(Protocol):
     """Writes a draft from a plan; ``on_text`` receives prose as it is written."""

@@ -10,7 +10,6 @@ offline composer with a warning, never a traceback and never a hang.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -67,7 +66,6 @@ class LLMWriter:
             "sources_dropped_for_budget": packed.dropped,
             "model": self.model,
         }
-        given = json.dumps(plan.prompt_variables(), default=str)
         deadline = time.monotonic() + self.settings.llm_deadline  # the whole job, retries too
         asked = messages
         found: list[str] = []
@@ -76,7 +74,7 @@ class LLMWriter:
                 out = Reply.model_validate(self.complete_json(asked, on_text, deadline))
             except (LLMError, ValidationError) as exc:
                 return self._fallback(plan, info, _plain(exc, self._safe))
-            found = problems(out, packed.sources, given, plan.cite_every_sentence)
+            found = problems(out, packed.sources, plan.given(), plan.cite_every_sentence)
             if not found:
                 sections, citations, warnings = self._cite(out, packed.sources)
                 info["verification_retries"] = attempt
