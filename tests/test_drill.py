@@ -49,6 +49,8 @@ def test_objections_come_from_battlecards_guides_and_customer_questions(drill):
     assert {"battlecards/brightfold.md", "internal/objection-handling-principles.md"} <= sources
     assert "security/trust-faq.html" in sources
     assert len({i.id for i in items}) == len(items)
+    # every item has a documented response to score against: never "0 of 0 key points"
+    assert all(drill.pick(objection=i.objection).model.key_points for i in items)
     prompt = drill.pick(competitor="Brightfold", seed=1)
     assert prompt.item.competitor == "Brightfold" and prompt.persona is not None
     assert drill.pick(competitor="Brightfold", seed=1).item.id == prompt.item.id

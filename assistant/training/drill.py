@@ -62,7 +62,12 @@ class Drill:
 
     def items(self) -> list[DrillItem]:
         if self._gen != self.kb.manifest.generation:
-            items = drill_items(objection_pairs(self.kb))
+            idf = self.kb.lexical.idf
+            # an item with no documented key point cannot be drilled against (a question the
+            # rep is to ask, with no answer under it)
+            items = [
+                i for i in drill_items(objection_pairs(self.kb)) if model_answer(i, idf).key_points
+            ]
             self._items = sorted(items, key=lambda i: (i.source, i.chunk.ordinal, i.objection))
             self._gen = self.kb.manifest.generation
         return self._items
