@@ -15,6 +15,7 @@ from assistant.core.records import Chunk
 from assistant.core.text import sentences, shorten
 
 CITE_RE = re.compile(r"\[(\d+)\]")
+"""A citation marker ``[n]`` in written text."""
 
 
 def strip_refs(sentence: str) -> str:
@@ -34,8 +35,6 @@ def split_claims(text: str) -> list[str]:
             out.append(s)
     return [s for s in out if re.search(r"[A-Za-z]", strip_refs(s))]
 
-
-"""A citation marker ``[n]`` in written text."""
 
 TextSink = Callable[[str], None]
 """Receives prose as a writer produces it, for live display."""

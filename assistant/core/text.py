@@ -134,6 +134,13 @@ def number_key(token: str) -> str:
     return t.lstrip("$€£")
 
 
+def missing_numbers(claim: str, sources: str, given: str = "") -> list[str]:
+    """The numbers of ``claim`` that neither ``sources`` nor ``given`` (the user's own input)
+    hold, as written in the claim."""
+    held = {number_key(x) for x in numbers(f"{sources} {given}")}
+    return [x for x in numbers(claim) if number_key(x) not in held]
+
+
 def shorten(text: str, limit: int = 160) -> str:
     """One line of at most ``limit`` characters, with an ellipsis when cut."""
     text = " ".join(str(text).split())

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from assistant.core.config import Settings
 from assistant.core.results import CITE_RE, Citation, Section, split_claims, strip_refs
 from assistant.core.terms import Lexicon
-from assistant.core.text import normalize, number_key, numbers, shorten
+from assistant.core.text import missing_numbers, normalize, shorten
 from assistant.index.lexical import tokenize
 from assistant.index.manifest import Manifest
 from assistant.index.status import is_stale
@@ -39,7 +39,7 @@ def verify(
 
     ``given_numbers`` come from the user's own input (the account context) and need no source.
     """
-    given = {number_key(x) for x in given_numbers}
+    given = " ".join(given_numbers)
     by_n = {c.n: c for c in citations}
     chunks = {c.id: c for c in manifest.chunks([c.chunk_id for c in citations])}
     v = Verification()
@@ -61,14 +61,12 @@ def verify(
             )
             claim = strip_refs(sent)
             # Every number must occur in a cited source.
-            available = {number_key(x) for x in numbers(cited_text)} | given
-            for num in numbers(claim):
-                if number_key(num) not in available:
-                    bad_numbers.append(num)
-                    where = "no source cited" if not known else "not in its cited sources"
-                    v.warnings.append(
-                        f"{section.title}: the number {num!r} is {where}: {shorten(claim)}"
-                    )
+            for num in missing_numbers(claim, cited_text, given):
+                bad_numbers.append(num)
+                where = "no source cited" if not known else "not in its cited sources"
+                v.warnings.append(
+                    f"{section.title}: the number {num!r} is {where}: {shorten(claim)}"
+                )
             if known and not _supported(claim, cited_text, [c.quote for c in known]):
                 v.warnings.append(
                     f"{section.title}: sentence may not be supported by "

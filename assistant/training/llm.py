@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from assistant.core.errors import LLMError
 from assistant.core.results import citation_of
-from assistant.core.text import normalize, number_key, numbers, sentences
+from assistant.core.text import missing_numbers, normalize, sentences
 from assistant.index.kb import KnowledgeBase
 from assistant.training.quiz.facts import FactPool
 from assistant.training.quiz.generators import FeatureRecallGenerator, QuestionGenerator, key_terms
@@ -45,8 +45,7 @@ class LLMOpenQuestionGenerator:
             raw_points = [str(p) for p in item.get("key_points", [])]
         except (LLMError, KeyError, IndexError, TypeError):
             return None
-        held = {number_key(x) for x in numbers(chunk.text)}
-        if any(number_key(x) not in held for x in numbers(f"{question} {answer}")):
+        if missing_numbers(f"{question} {answer}", chunk.text):
             return None  # a number the source does not hold never reaches a learner
         text = normalize(chunk.text)
         points = []

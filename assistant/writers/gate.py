@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.core.results import CITE_RE, split_claims, strip_refs
-from assistant.core.text import number_key, numbers, shorten
+from assistant.core.text import missing_numbers, shorten
 from assistant.writers.sources import Source
 from assistant.writers.streaming import Reply
 
@@ -31,7 +31,6 @@ def problems(
 ) -> list[str]:
     """What is wrong with ``reply`` (empty: it may be shown). ``given`` is the rep's input."""
     by_n = {s.n: s for s in sources}
-    allowed = {number_key(x) for x in numbers(given)}
     found: list[str] = []
     for section in reply.sections:
         for sentence in split_claims(section.text):
@@ -47,8 +46,7 @@ def problems(
                     f"was given do: '{shorten(claim, 90)}'"
                 )
                 continue
-            held = allowed | {number_key(x) for s in cited for x in numbers(s.text)}
-            missing = [x for x in numbers(claim) if number_key(x) not in held]
+            missing = missing_numbers(claim, " ".join(s.text for s in cited), given)
             if not cited and not claim.endswith("?") and (cite_every_sentence or missing):
                 found.append(f"a statement cites no source: '{shorten(claim, 90)}'")
             elif missing:
