@@ -5,6 +5,7 @@ is one feature."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +17,7 @@ from assistant.index.catalog import (
     CAPABILITY_ROLES,
     Feature,
     build_catalog,
+    feature_name,
     load_catalog,
     save_catalog,
 )
@@ -122,17 +124,25 @@ def posthog_catalog(posthog_kb) -> list[Feature]:
     return posthog_kb.catalog
 
 
-def test_posthog_fallback_gives_one_feature_per_describing_page(
-    posthog_kb, posthog_catalog
-) -> None:
+def test_posthog_fallback_gives_a_feature_per_describing_page(posthog_kb, posthog_catalog) -> None:
     docs = posthog_kb.manifest.documents()
     pages = {
         d.source for d in docs if d.meta.doc_type == "product" and d.meta.audience != "internal"
     }
     assert len(pages) >= 4
     sources = [f.source for f in posthog_catalog]
-    assert len(sources) == len(set(sources))  # one feature per page
     assert pages <= set(sources)
+    assert len({f.name for f in posthog_catalog}) == len(posthog_catalog)  # no name twice
+    # A page about one product is one feature; only a page that lists capabilities under
+    # headings of their own also gives one feature per section.
+    for source in set(sources):
+        mine = [f for f in posthog_catalog if f.source == source]
+        if len(mine) > 1:
+            sections = {
+                c.heading.split(" > ")[-1] for c in posthog_kb.manifest.source_chunks(source)
+            }
+            by_heading = [f for f in mine if f.name in sections]
+            assert len(mine) - len(by_heading) <= 1, mine  # the page's own, and its sections
     compared = {s for found in posthog_kb.market.pages.values() for s in found}
     for source in set(sources) - pages:  # pages without front-matter that describe the product
         assert source not in compared
@@ -149,8 +159,10 @@ def test_posthog_features_have_facts_from_their_own_page(posthog_kb, posthog_cat
         chunks = {c.id: c for c in posthog_kb.manifest.chunks(f.chunk_ids)}
         assert set(chunks) == set(f.chunk_ids)
         for fact in f.facts:
-            assert chunks[fact.chunk_id].source == f.source
-            assert normalize(fact.text) in normalize(chunks[fact.chunk_id].text)
+            chunk = chunks[fact.chunk_id]
+            # From its own page, or from a section of another page with its name (merged).
+            assert chunk.source == f.source or normalize(f.name) in normalize(chunk.heading)
+            assert normalize(fact.text) in normalize(chunk.text)
         # Facts are classified by vocabulary; the kinds are the known ones.
         assert {fact.kind for fact in f.facts} <= {"technical", "business", "summary"}
     # Across the corpus the classifier finds both kinds.
@@ -242,3 +254,111 @@ def test_without_spec_pages_each_product_page_is_one_feature() -> None:
     assert first.summary == TECH
     # Without a classifier every fact is a summary.
     assert {f.kind for f in build_catalog(chunks, CONVENTIONS)[0].facts} == {"summary"}
+
+
+# -- features read from headings: pages that list capabilities ---------------------------------
+
+
+def _capable(source: str, title: str, sections: dict[str, str]) -> list[Chunk]:
+    """A page without front-matter whose sections all describe capabilities."""
+    return [
+        replace(
+            _chunk(
+                source, f"{title} > {head}", text, n, product="", doc_type="general", title=title
+            ),
+            role="capability",
+        )
+        for n, (head, text) in enumerate(sections.items())
+    ]
+
+
+def test_a_page_that_lists_capabilities_gives_a_feature_per_named_section() -> None:
+    page = _capable(
+        "for-teams.html",
+        "Acme for teams",
+        {
+            "SHARED INBOX": "Every request lands in one shared inbox that the whole team sees.",
+            "Audit trail": "Each approval step is kept in an audit trail you can export.",
+            "Guest access": "Invite clients as guests who see only the threads you share.",
+            "Where you can use it": "It works in the browser, on the desktop and on phones.",
+            "How do I get started?": "Create a workspace and invite your team in minutes.",
+        },
+    )
+    features = build_catalog(page, CONVENTIONS, vendor="Acme")
+    assert [(f.name, f.module) for f in features] == [
+        ("Shared inbox", "Acme for teams"),
+        ("Audit trail", "Acme for teams"),
+        ("Guest access", "Acme for teams"),
+    ]  # an audience page is not a feature; generic and question headings name nothing
+    assert features[1].facts[0].text.startswith("Each approval step")
+
+
+def test_a_capability_page_keeps_its_own_feature_beside_its_sections() -> None:
+    page = _capable(
+        "replay.md",
+        "Session replay",
+        {
+            "Network inspector": "Inspect every request a user's browser made in the replay.",
+            "Console logs": "See the console output next to the recording as it happened.",
+            "Heatmaps": "Heatmaps show where visitors click and how far they scroll.",
+        },
+    )
+    names = [f.name for f in build_catalog(page, CONVENTIONS, vendor="Acme")]
+    assert names == ["Session replay", "Network inspector", "Console logs", "Heatmaps"]
+
+
+def test_a_page_about_one_thing_is_one_feature() -> None:
+    page = _capable(
+        "flags.md",
+        "Feature flags",
+        {
+            "Where you can use it": "Flags work in every SDK, on the server and in the browser.",
+            "Where its data comes from": "Every flag evaluation is an event you can query later.",
+        },
+    )
+    assert [f.name for f in build_catalog(page, CONVENTIONS)] == ["Feature flags"]
+
+
+def test_features_with_one_name_on_several_pages_are_merged() -> None:
+    sections = {
+        "Audit trail": "Each approval step is kept in an audit trail you can export.",
+        "Guest access": "Invite clients as guests who see only the threads you share.",
+        "Shared inbox": "Every request lands in one shared inbox that the whole team sees.",
+    }
+    other = dict(sections, **{"Audit trail": "Auditors read the audit trail without an account."})
+    chunks = _capable("a.html", "Acme for law firms", sections)
+    chunks += _capable("b.html", "Acme for agencies", other)
+    features = build_catalog(chunks, CONVENTIONS, vendor="Acme")
+    assert [f.name for f in features] == ["Audit trail", "Guest access", "Shared inbox"]
+    audit = features[0]
+    assert [f.text for f in audit.facts] == [
+        sections["Audit trail"],
+        "Auditors read the audit trail without an account.",
+    ]
+    assert set(audit.chunk_ids) == {"a.html#0", "b.html#0"}
+
+
+@pytest.mark.parametrize(
+    ("heading", "text", "name"),
+    [
+        ("COMPLETE HISTORY", "Search your complete history.", "Complete history"),
+        (
+            "SAML SINGLE SIGN-ON",
+            "Sign in with SAML from your identity provider.",
+            "SAML single sign-on",
+        ),
+        ("2. Audit trail", "", "Audit trail"),
+        ("Overview", "", ""),
+        ("Where you can use it", "", ""),
+        ("Further reading", "", ""),
+        ("Step 2: Deploy the server", "", ""),
+        ("How does billing work?", "", ""),
+        ("Data must be handled securely", "", ""),
+        ("Remote workers can't participate", "", ""),
+        ("No lock-in", "", "No lock-in"),
+        ("100% open source", "", "100% open source"),
+    ],
+)
+def test_feature_names_from_headings(heading: str, text: str, name: str) -> None:
+    generic = frozenset(CONVENTIONS.generic_heading_words)
+    assert feature_name(heading, text, generic) == name

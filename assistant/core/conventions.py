@@ -63,6 +63,8 @@ class Conventions(BaseModel):
     """Words that occur anywhere in a heading (lower-case)."""
     patterns: Annotated[dict[str, Annotated[str, AfterValidator(_compiles)]], _exactly(PATTERNS)]
     """Regular expressions; case-sensitive unless they start with ``(?i)``."""
+    generic_heading_words: Terms
+    """Words that alone do not name a feature (see ``index.catalog.feature_name``)."""
     next_step_offers: Terms
     involve_request: str = Field(min_length=1)
     involve_not_reasons: Terms

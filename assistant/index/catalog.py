@@ -1,11 +1,15 @@
 """The feature catalog: what the product does, feature by feature, with the evidence behind it.
 
-Built at ingest from product-spec documents. The preferred shape is the conventions' one
-(``## Feature`` with ``### Technical detail`` and ``### Business outcomes``); a product page
-without it (e.g. plain docs) becomes one feature per page, its facts classified as technical
-or business by vocabulary. Without spec-shaped pages, every other page whose passages mostly
-describe the product (roles capability, outcome, security, pricing; few legal or company ones)
-is a feature too; pages that compare the vendor with a competitor never are.
+Built at ingest. The preferred shape is the conventions' one (``## Feature`` with
+``### Technical detail`` and ``### Business outcomes``); a product page without it (e.g. plain
+docs) becomes one feature per page, its facts classified as technical or business by
+vocabulary. Without spec-shaped pages, features are read from whatever describes the product
+(passages with the capability, outcome, security or pricing role; few legal or company ones),
+never from pages that compare the vendor with a competitor: a page about one thing is one
+feature named by its title; a page that lists capabilities (a features page, a landing page,
+a positioning or value-driver page: several short sections with their own names) gives one
+feature per section, named by its heading. Features with the same name on several pages are
+one feature with the facts of all of them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from assistant.core.conventions import Conventions
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
 from assistant.core.text import normalize
+from assistant.index.lexical import STOPWORDS
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
@@ -29,6 +34,10 @@ NOT_FEATURE_ROLES = ("legal", "company")  # terms, policies, jobs, the team: nev
 # product does and less than the other share are legal or about the company. Set by hand on
 # the two development corpora and the sample together (the features `pitchcraft map` lists).
 MIN_CAPABILITY_SHARE, MAX_ASIDE_SHARE = 0.4, 0.25
+# A page lists capabilities when this many of its sections have names of their own and hold
+# this share of its facts; a name is at most this many words (longer headings are sentences).
+MIN_LISTED, LISTED_SHARE, MAX_NAME_WORDS = 3, 0.5, 8
+MAX_PAGE_NAME_WORDS = 5  # a listing page's title that is a feature too ("Session Replay")
 
 
 @dataclass(frozen=True)
@@ -89,13 +98,17 @@ def _kind_of(heading_tail: str, conventions: Conventions) -> str | None:
     return None
 
 
-def _add(feature: Feature, chunk: Chunk, kind: str, seen: set[str]) -> None:
+def _add(
+    feature: Feature, chunk: Chunk, kind: str, seen: set[str], classify: Classifier | None = None
+) -> None:
+    """The chunk's facts, once each; ``classify`` labels those of kind "summary"."""
     for sent in chunk.sentences():
         key = normalize(sent)
         if key in seen or not is_fact(sent):
             continue
         seen.add(key)
-        feature.facts.append(Fact(sent, kind, chunk.id))
+        label = classify(sent) if classify and kind == "summary" else kind
+        feature.facts.append(Fact(sent, label, chunk.id))
 
 
 def build_catalog(
@@ -103,12 +116,14 @@ def build_catalog(
     conventions: Conventions,
     classify: Classifier | None = None,
     comparisons: Collection[str] = (),
+    vendor: str = "",
 ) -> list[Feature]:
     """Features from the product documents among ``chunks`` (in manifest order).
 
     ``classify(sentence) -> "technical" | "business"`` labels facts of pages without the
     conventions' subsections; without it they are labelled "summary". ``comparisons`` are
     the pages that compare the vendor with a competitor: their angle, never a feature.
+    ``vendor`` names the selling company ("Acme for teams" is a page, not a feature).
     """
     chunks = [c for c in chunks if not c.internal]
     by_source: dict[str, list[Chunk]] = defaultdict(list)
@@ -120,28 +135,121 @@ def build_catalog(
         for source, doc_chunks in by_source.items()
         if any(_kind_of(c.heading.split(" > ")[-1], conventions) for c in doc_chunks)
     }
-    if not structured:  # no spec-shaped page: whatever pages describe a capability
-        pages: dict[str, list[Chunk]] = defaultdict(list)
-        for c in chunks:
-            if (
-                c.meta.doc_type not in ("product", *COMPETITIVE_TYPES)
-                and c.source not in comparisons
-            ):
-                pages[c.source].append(c)
-        for source, page in pages.items():
-            describing = [c for c in page if c.role in CAPABILITY_ROLES]
-            aside = sum(c.role in NOT_FEATURE_ROLES for c in page)
-            if len(describing) >= MIN_CAPABILITY_SHARE * len(page) > 0 and (
-                aside < MAX_ASIDE_SHARE * len(page)
-            ):
-                by_source[source].extend(describing)
-    features: list[Feature] = []
-    for source, doc_chunks in by_source.items():
-        if source in structured:
-            features.extend(_structured(source, doc_chunks, conventions))
-        elif not structured:  # no spec-shaped pages at all: each product page is a feature
-            features.append(_whole_page(source, doc_chunks, classify))
-    return [f for f in features if f.facts]
+    if structured:
+        found = [
+            f for source in structured for f in _structured(source, by_source[source], conventions)
+        ]
+        return [f for f in found if f.facts]
+    # No spec-shaped page: product pages, and whatever other pages describe a capability.
+    pages: dict[str, list[Chunk]] = defaultdict(list)
+    for c in chunks:
+        if c.meta.doc_type not in ("product", *COMPETITIVE_TYPES) and c.source not in comparisons:
+            pages[c.source].append(c)
+    for source, page in pages.items():
+        describing = [c for c in page if c.role in CAPABILITY_ROLES]
+        aside = sum(c.role in NOT_FEATURE_ROLES for c in page)
+        if len(describing) >= MIN_CAPABILITY_SHARE * len(page) > 0 and (
+            aside < MAX_ASIDE_SHARE * len(page)
+        ):
+            by_source[source].extend(describing)
+    generic = frozenset(conventions.generic_heading_words)
+    found = [
+        f
+        for source, doc_chunks in by_source.items()
+        for f in _page_features(source, doc_chunks, classify, generic, vendor)
+    ]
+    return _merged([f for f in found if f.facts])
+
+
+def _page_features(
+    source: str,
+    chunks: list[Chunk],
+    classify: Classifier | None,
+    generic: frozenset[str],
+    vendor: str,
+) -> list[Feature]:
+    """The page as one feature; when it lists capabilities (at least ``MIN_LISTED`` sections
+    with names of their own holding most of its facts), one feature per section, and the page
+    too when its title names a capability ("Session Replay", "Self-host Acme"), not an
+    audience or the vendor alone ("Acme for business", "Why Acme")."""
+    whole = _whole_page(source, chunks, classify, generic)
+    sections: dict[str, list[Chunk]] = defaultdict(list)
+    for c in chunks:
+        sections[c.heading].append(c)
+    named: list[Feature] = []
+    for heading, group in sections.items():
+        last = heading.split(" > ")[-1]
+        name = feature_name(last, " ".join(c.text for c in group), generic)
+        if not name or _letters(name) in (_letters(whole.name), _letters(whole.module)):
+            continue  # the page's own title repeated as a heading
+        feature = Feature(name, whole.name, source, "", personas=group[0].meta.personas)
+        seen: set[str] = set()
+        for c in group:
+            _add(feature, c, "summary", seen, classify)
+        if feature.facts:
+            feature.summary = feature.facts[0].text
+            named.append(feature)
+    listed = sum(len(f.facts) for f in named)
+    if len(named) < MIN_LISTED or listed < LISTED_SHARE * len(whole.facts):
+        return [whole]
+    title = re.sub(rf"(?i)\b{re.escape(vendor)}\b", "", whole.name) if vendor else whole.name
+    words = _WORD_RE.findall(title)
+    if (
+        len(words) <= MAX_PAGE_NAME_WORDS
+        and feature_name(title, "", generic)
+        and not (_AUDIENCE_RE.search(whole.name))
+    ):
+        return [whole, *named]
+    return named
+
+
+_AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?\w", re.I)  # "Acme for teams"
+_TITLE_SITE_RE = re.compile(r"\s+[|·]\s+.*$")
+_NUMBERED_RE = re.compile(r"^\s*(?:\d+|[ivx]+|[a-z])[.)]\s+", re.I)
+_STEP_RE = re.compile(r"^\s*(?:step|phase|part|stage)\s*\d", re.I)
+_STATEMENT_WORDS = frozenset(
+    "is are was were isn't aren't wasn't isn’t aren’t must should cannot can't can’t won't won’t"
+    " don't don’t doesn't doesn’t".split()
+)
+_WORD_RE = re.compile(r"[A-Za-z][\w'’-]*|\d[\w.]*")
+
+
+def feature_name(heading: str, text: str, generic: frozenset[str]) -> str:
+    """A section heading as a feature name ("COMPLETE HISTORY" → "Complete history"), or ""
+    when it names nothing: a question, a step, a sentence, or only generic words
+    ("Overview", "Where you can use it", "Further reading")."""
+    name = _NUMBERED_RE.sub("", heading).strip(" .…:;-–—!*#")
+    words = _WORD_RE.findall(name)
+    if not words or len(words) > MAX_NAME_WORDS or name.endswith("?") or _STEP_RE.match(name):
+        return ""
+    content = [w for w in words if w.lower() not in generic and w.lower() not in STOPWORDS]
+    if not content or any(w.lower() in _STATEMENT_WORDS for w in words):
+        return ""  # "Data must be handled securely", "X is not Y": a statement, not a name
+    if name.isupper():  # shouted headings: keep only the acronyms the text itself writes so
+        upper = set(re.findall(r"\b[A-Z][A-Z0-9]{1,}\b", text))
+        kept = [w if w in upper else w.lower() for w in name.split()]
+        name = " ".join(kept)
+        name = name[:1].upper() + name[1:]
+    return re.sub(r"[^\w\s&/+,.:%'’()-]", "", name).strip(" :")
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _merged(features: list[Feature]) -> list[Feature]:
+    """Features of the same name (on several pages) as one, with the facts of all."""
+    by_name: dict[str, Feature] = {}
+    for f in features:
+        key = normalize(f.name)
+        if key not in by_name:
+            by_name[key] = f
+            continue
+        into = by_name[key]
+        seen = {normalize(x.text) for x in into.facts}
+        into.facts.extend(x for x in f.facts if normalize(x.text) not in seen)
+        into.personas = tuple(dict.fromkeys(into.personas + f.personas))
+    return list(by_name.values())
 
 
 def _structured(source: str, chunks: list[Chunk], conventions: Conventions) -> list[Feature]:
@@ -170,27 +278,24 @@ def _structured(source: str, chunks: list[Chunk], conventions: Conventions) -> l
     return has_both
 
 
-def _whole_page(source: str, chunks: list[Chunk], classify: Classifier | None) -> Feature:
+def _whole_page(
+    source: str, chunks: list[Chunk], classify: Classifier | None, generic: frozenset[str]
+) -> Feature:
+    """The page as one feature, named by its title (and its product, unless the product is a
+    generic folder name such as "Production" or "Overview")."""
     meta = chunks[0].meta
-    title = re.sub(r"^(getting started with|introduction to)\s+", "", meta.title, flags=re.I)
-    name = meta.product or title
-    if meta.product and normalize(title) not in (normalize(meta.product), ""):
-        if normalize(meta.product) not in normalize(title):
-            name = f"{meta.product}: {title}"
-        else:
-            name = title
-    feature = Feature(name, meta.product or title, source, "", personas=meta.personas)
+    title = _TITLE_SITE_RE.sub("", meta.title)  # "Features | Acme": the page, not the site
+    title = re.sub(r"^(getting started with|introduction to)\s+", "", title, flags=re.I)
+    title = title.strip(" .…:;")
+    product = meta.product if feature_name(meta.product, "", generic) else ""
+    name = product or title
+    if product and normalize(title) not in (normalize(product), ""):
+        name = f"{product}: {title}" if normalize(product) not in normalize(title) else title
+    feature = Feature(name, product or title, source, "", personas=meta.personas)
     seen: set[str] = set()
     for c in chunks:
-        for sent in c.sentences():
-            key = normalize(sent)
-            if key in seen or not is_fact(sent):
-                continue
-            seen.add(key)
-            kind = classify(sent) if classify else "summary"
-            feature.facts.append(Fact(sent, kind, c.id))
-            if not feature.summary:
-                feature.summary = sent
+        _add(feature, c, "summary", seen, classify)
+    feature.summary = feature.facts[0].text if feature.facts else ""
     return feature
 
 

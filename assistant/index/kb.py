@@ -9,6 +9,8 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from assistant.core.config import Settings
 from assistant.core.conventions import Conventions, load_conventions
 from assistant.core.records import Chunk
@@ -22,7 +24,7 @@ from assistant.understand.market import DocInfo, Market, build_market
 from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
 # Bump when the lexical index, the catalog or the market change for the same chunks.
-DERIVED_VERSION = "17"
+DERIVED_VERSION = "18"
 
 
 class KnowledgeBase:
@@ -44,6 +46,7 @@ class KnowledgeBase:
         self._store = store
         self._lexical: LexicalIndex | None = None
         self._catalog: list[Feature] | None = None
+        self._catalog_vectors: np.ndarray | None = None
         self._derived_gen = -1
         self._market: Market | None = None
         self._lock = threading.Lock()
@@ -116,7 +119,7 @@ class KnowledgeBase:
         else:
             self._store.reset(self.embedder.name)
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
-        self._lexical = self._catalog = self._market = None
+        self._lexical = self._catalog = self._market = self._catalog_vectors = None
 
     # -- derived indexes ----------------------------------------------------------------------
     def _built_generation(self) -> int:
@@ -147,19 +150,40 @@ class KnowledgeBase:
         if fixes.vendor and not self.settings.vendor:
             market.vendor_reason = "set in pitchcraft.yaml"
         features = build_catalog(
-            chunks, self.conventions, lexicon.classify, market.compared_sources
+            chunks, self.conventions, lexicon.classify, market.compared_sources, market.vendor
         )
         save_catalog(features, self.catalog_path)
+        vectors = self._feature_vectors(features)
+        np.save(self.catalog_vectors_path, vectors)
         self.market_path.write_text(json.dumps(market.to_json(), indent=1))
         index.save(self.lexical_dir)
         (self.lexical_dir / "generation").write_text(f"{generation}:{DERIVED_VERSION}")
         with self._lock:
             self._lexical, self._catalog, self._market = index, features, market
+            self._catalog_vectors = vectors
             self._derived_gen = generation
+
+    def _feature_vectors(self, features: list[Feature]) -> np.ndarray:
+        """One vector per feature: the mean of its passages' stored vectors (their headings
+        included), so planning by meaning costs no embedding."""
+        ids = sorted({i for f in features for i in f.chunk_ids})
+        stored = self.store.vectors(ids) if ids else {}
+        dim = len(next(iter(stored.values()))) if stored else 0
+        out = np.zeros((len(features), dim), dtype=np.float32)
+        for row, f in enumerate(features):
+            found = [stored[i] for i in f.chunk_ids if i in stored]
+            if found:
+                mean = np.mean(found, axis=0)
+                out[row] = mean / (np.linalg.norm(mean) or 1.0)
+        return out
 
     @property
     def catalog_path(self) -> Path:
         return self.root / "catalog.json"
+
+    @property
+    def catalog_vectors_path(self) -> Path:
+        return self.root / "catalog-vectors.npy"
 
     @property
     def market_path(self) -> Path:
@@ -180,9 +204,11 @@ class KnowledgeBase:
             built = self._built_generation()
             loaded = None not in (self._lexical, self._catalog, self._market)
             stale = not loaded or built != self._derived_gen
-            if stale and built != -1 and self.catalog_path.exists() and self.market_path.exists():
+            files = (self.catalog_path, self.catalog_vectors_path, self.market_path)
+            if stale and built != -1 and all(f.exists() for f in files):
                 self._lexical = LexicalIndex.load(self.lexical_dir)
                 self._catalog = load_catalog(self.catalog_path)
+                self._catalog_vectors = np.load(self.catalog_vectors_path)
                 self._market = Market.from_json(json.loads(self.market_path.read_text()))
                 self._derived_gen = built
             current = None not in (self._lexical, self._catalog, self._market) and built != -1
@@ -200,6 +226,13 @@ class KnowledgeBase:
     def catalog(self) -> list[Feature]:
         """Product features, built at ingest from product documents."""
         return self._derived()[1]
+
+    @property
+    def catalog_vectors(self) -> np.ndarray:
+        """The catalog's feature vectors, row ``i`` for ``catalog[i]``."""
+        self._derived()
+        assert self._catalog_vectors is not None
+        return self._catalog_vectors
 
     # -- the market: vendor and competitors -----------------------------------------------------
     @property

@@ -9,6 +9,7 @@ checked by reading the pitches; they are not fitted to a labelled set.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,32 +18,42 @@ from assistant.core.records import Chunk
 from assistant.core.terms import find_terms
 from assistant.core.text import normalize
 from assistant.index.catalog import Feature
+from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence, overlap, section_of
+from assistant.retrieval.retriever import Retriever
 from assistant.understand.market import is_table_row
 
 # -- the score: persona fit, account context, competitive edge ----------------------------------
-PERSONA_WEIGHT = 0.45
-ACCOUNT_WEIGHT = 0.4  # only when an account context is given
+PERSONA_WEIGHT = 0.35
+ACCOUNT_WEIGHT = 0.5  # only when an account context is given
 COMPETITOR_WEIGHT = 0.15  # only when the competitor has a battlecard or comparison page
 PRIORITY_HITS_CAP = 4  # keywords of one priority that count towards its share
 MIN_THEME_GAIN = 0.4  # a priority is "served" with at least two of its keywords
 OWN_PERSONA_BONUS = 0.15  # the feature's document names this persona in its front-matter
 MIN_PERSONA_FIT = 0.25  # below this a feature serves none of the persona's priorities
-# Account context: cosine similarity rescaled from [0.1, 0.6] to [0, 1], blended with the
-# IDF-weighted share of the account's words that the feature uses.
-CONTEXT_COS_FLOOR, CONTEXT_COS_SPAN = 0.1, 0.5
-CONTEXT_DENSE_SHARE = 0.6
-CONTEXT_REASON = 0.2  # above this the why names the account words the feature shares
-MIN_NAMED_WORD = 6  # ... of at least this many letters ("guests", not "every")
+# Persona fit: the share of the persona's priority keywords a feature uses, blended with how
+# close the feature is in meaning to the persona's description and priorities.
+PERSONA_MEANING_SHARE = 0.5
+# Account context, need by need (its sentences and clauses): hybrid retrieval of the passages
+# that answer each need, a feature scoring by its best passage's rank (1 at the top, half at
+# NEED_RANK_HALF), its best need plus a share of its second; blended with the share of the
+# feature's name the account says ("feature flags").
+NEED_K, NEED_RANK_HALF, SECOND_NEED = 30, 5, 0.3
+NEED_SHARE, NAMED_SHARE = 0.7, 0.3
+NEED_REASON = 0.5  # from this the why quotes the need the feature answers
+CONTEXT_COS_FLOOR, CONTEXT_COS_SPAN = 0.1, 0.5  # cosines rescaled from [0.1, 0.6] to [0, 1]
+MIN_NEED_WORDS = 4  # a shorter clause is a label ("Acme (fictional)"), not a need
+LIKENESS_PENALTY = 0.15  # per unit of cosine with a feature already picked
 # Competitive edge: named in a winning section, or anywhere else on that competitor's pages.
 EDGE_WINNING, EDGE_MENTIONED = 1.0, 0.5
 SAME_MODULE_DISCOUNT = 0.75  # each feature already picked from a module discounts the next
 # Choosing a feature's sentences: keywords of the persona's priorities and words of the
 # account raise a sentence; figures raise it for technical buyers.
 FACT_KEYWORD, FACT_ACCOUNT_WORD, FACT_FIGURE, FACT_RELEVANCE_CAP = 0.2, 0.15, 0.2, 0.9
+FACT_MATCHED = 0.6  # the sentence is in a passage that answered one of the account's needs
 MIN_SAYABLE_FACTS = 2  # a feature needs this many sentences the persona can hear
 # When the knowledge base describes this buyer, half the persona fit is how close a feature is
 # to that description (cosine rescaled like the account context).
@@ -65,6 +76,8 @@ class FeaturePick:
     facts: list[Evidence]
     signals: dict[str, float] = field(default_factory=dict)
     theme: str = ""  # the persona priority this feature serves best, if any
+    need: str = ""  # the account's words this feature answers, if any
+    index: int = -1  # the feature's row in the catalog's vectors
 
 
 def persona_fit(persona: Persona, feature: Feature) -> tuple[float, str]:
@@ -109,8 +122,15 @@ def sayable_facts(
 
 
 def _choose_facts(
-    persona: Persona, feature: Feature, facts: list[Evidence], account_tokens: set[str]
+    persona: Persona,
+    feature: Feature,
+    facts: list[Evidence],
+    account_tokens: set[str],
+    matched: Collection[str] = (),
 ) -> list[Evidence]:
+    """The sentences this persona hears about the feature: of the kind its style wants
+    first, raised by its priority keywords, the account's words and, most, by being in a
+    passage that answered one of the account's needs (``matched`` chunk ids)."""
     order = FACT_ORDER[persona.sentence_style]
     kinds = {f.text: f.kind for f in feature.facts}
     keywords = [k for p in persona.priorities for k in p.keywords]
@@ -118,6 +138,7 @@ def _choose_facts(
     def rank(e: Evidence) -> tuple[float, int]:
         kind_rank = order.index(kinds.get(e.text, "summary"))
         relevance = len(find_terms(keywords, e.text)) * FACT_KEYWORD
+        relevance += FACT_MATCHED * (e.chunk.id in matched)
         relevance += sum(1 for t in tokenize(e.text) if t in account_tokens) * FACT_ACCOUNT_WORD
         if persona.sentence_style == "technical" and re.search(r"\d", e.text):
             relevance += FACT_FIGURE  # benchmarks and figures land with technical buyers
@@ -130,21 +151,48 @@ def _choose_facts(
 
 
 class FeaturePicker:
-    """Scores and picks features over one knowledge base; feature vectors are embedded once
-    per knowledge-base generation."""
+    """Scores and picks features over one knowledge base (the catalog's vectors are built at
+    ingest; a persona's vector once per picker)."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, retriever: Retriever | None = None) -> None:
         self.kb = kb
+        self.retriever = retriever or Retriever(kb)
+        self._persona_vectors: dict[str, np.ndarray] = {}
+        self._owners: dict[str, list[int]] = {}
         self._gen = -1
-        self._feature_vectors: np.ndarray | None = None
 
-    def _features(self) -> list[Feature]:
-        features = self.kb.catalog
-        if self._gen != self.kb.manifest.generation or self._feature_vectors is None:
-            texts = [f"{f.name}. {f.summary}" for f in features]
-            self._feature_vectors = self.kb.embedder.embed(texts) if texts else None
-            self._gen = self.kb.manifest.generation
-        return features
+    def _features_of(self) -> dict[str, list[int]]:
+        """Chunk id → the catalog features whose facts come from it (once per generation)."""
+        if self._gen != self.kb.manifest.generation:
+            owners: dict[str, list[int]] = {}
+            for i, f in enumerate(self.kb.catalog):
+                for chunk_id in f.chunk_ids:
+                    owners.setdefault(chunk_id, []).append(i)
+            self._owners, self._gen = owners, self.kb.manifest.generation
+        return self._owners
+
+    def _answers(self, needs: list[str]) -> tuple[np.ndarray, dict[int, set[str]]]:
+        """How well each feature answers each need (features × needs): retrieval over the
+        customer-safe passages, by the rank of the feature's best passage; and, per feature,
+        the passages that answered."""
+        owners = self._features_of()
+        scores = np.zeros((len(self.kb.catalog), len(needs)))
+        matched: dict[int, set[str]] = {}
+        safe = Filters(audience="customer-safe")
+        for j, need in enumerate(needs):
+            for rank, hit in enumerate(self.retriever.search(need, k=NEED_K, filters=safe).hits):
+                for i in owners.get(hit.chunk.id, ()):
+                    if not scores[i, j]:
+                        scores[i, j] = 1 / (1 + rank / NEED_RANK_HALF)
+                        matched.setdefault(i, set()).add(hit.chunk.id)
+        return scores, matched
+
+    def _persona_vector(self, persona: Persona) -> np.ndarray:
+        if persona.id not in self._persona_vectors:
+            themes = "; ".join(p.theme for p in persona.priorities)
+            text = f"{persona.title}: {persona.description} Priorities: {themes}."
+            self._persona_vectors[persona.id] = self.kb.embedder.embed([text])[0]
+        return self._persona_vectors[persona.id]
 
     def _competitor_edge(self, feature: Feature, chunks: list[Chunk]) -> tuple[float, str]:
         name = normalize(feature.name)
@@ -169,43 +217,50 @@ class FeaturePicker:
     ) -> list[FeaturePick]:
         """The ``n`` best features; ``described`` is the vector of the knowledge base's own
         description of this buyer, when it has one."""
-        features = self._features()
+        features = self.kb.catalog
         if not features:
             return []
+        wanted = self._persona_vector(persona)
+        vectors = self.kb.catalog_vectors
+        if vectors.shape != (len(features), len(wanted)):  # built before any vector was stored
+            vectors = np.zeros((len(features), len(wanted)), dtype=np.float32)
         idf = self.kb.lexical.idf
-        account_vec = self.kb.embedder.embed([account])[0] if account.strip() else None
+        needs = account_needs(account)
+        answers, matched = self._answers(needs) if needs else (None, {})
         account_tokens = set(tokenize(account))
         comp_chunks = self.kb.competitor_chunks(competitor) if competitor else []
+        persona_sims = vectors @ wanted
         candidates: list[FeaturePick] = []
         for i, f in enumerate(features):
             facts = sayable_facts(self.kb, f, persona)
             if len(facts) < MIN_SAYABLE_FACTS:
                 continue  # not enough this persona can hear without jargon
-            fit, theme = persona_fit(persona, f)
+            keyword_fit, theme = persona_fit(persona, f)
+            fit = (1 - PERSONA_MEANING_SHARE) * keyword_fit
+            fit += PERSONA_MEANING_SHARE * _rescaled(float(persona_sims[i]))
             fits_description = 0.0
-            if described is not None and self._feature_vectors is not None:
-                cos = float(self._feature_vectors[i] @ described)
-                fits_description = max(0.0, min(1.0, (cos - CONTEXT_COS_FLOOR) / CONTEXT_COS_SPAN))
+            if described is not None:
+                fits_description = _rescaled(float(vectors[i] @ described))
                 fit = (1 - DESCRIBED_SHARE) * fit + DESCRIBED_SHARE * fits_description
-            context = 0.0
-            if account_vec is not None and self._feature_vectors is not None:
-                cos = float(self._feature_vectors[i] @ account_vec)
-                dense = max(0.0, min(1.0, (cos - CONTEXT_COS_FLOOR) / CONTEXT_COS_SPAN))
-                lexical = overlap(account, set(tokenize(f.text())), idf)
-                context = CONTEXT_DENSE_SHARE * dense + (1 - CONTEXT_DENSE_SHARE) * lexical
+            context, need = 0.0, ""
+            if answers is not None:
+                ranked = np.sort(answers[i])[::-1]
+                answered = min(1.0, ranked[0] + SECOND_NEED * (ranked[1] if len(ranked) > 1 else 0))
+                named = overlap(f.name, account_tokens, idf)
+                context = float(NEED_SHARE * answered + NAMED_SHARE * named)
+                if ranked[0] >= NEED_REASON:
+                    need = needs[int(np.argmax(answers[i]))]
             edge, where = self._competitor_edge(f, comp_chunks) if comp_chunks else (0.0, "")
             weights = (
                 PERSONA_WEIGHT,
-                ACCOUNT_WEIGHT if account_vec is not None else 0.0,
+                ACCOUNT_WEIGHT if answers is not None else 0.0,
                 COMPETITOR_WEIGHT if comp_chunks else 0.0,
             )
             score = (weights[0] * fit + weights[1] * context + weights[2] * edge) / sum(weights)
-            why = self._why(
-                persona, f, theme, account, account_tokens, context, competitor, edge, where
-            )
+            why = self._why(persona, f, theme, need, competitor, edge, where)
             if fits_description >= DESCRIBED_REASON:
                 why = why.removesuffix(".") + "; close to how your documents describe this buyer."
-            chosen = _choose_facts(persona, f, facts, account_tokens)
+            chosen = _choose_facts(persona, f, facts, account_tokens, matched.get(i, ()))
             candidates.append(
                 FeaturePick(
                     f,
@@ -214,6 +269,8 @@ class FeaturePicker:
                     chosen,
                     {"persona": round(fit, 3), "account": round(context, 3), "competitor": edge},
                     theme,
+                    need,
+                    i,
                 )
             )
         # Persona first: features that serve none of this persona's priorities are used only
@@ -221,27 +278,14 @@ class FeaturePicker:
         fitting = [c for c in candidates if c.signals["persona"] >= MIN_PERSONA_FIT]
         if len(fitting) >= n:
             candidates = fitting
-        picked: list[FeaturePick] = []
-        while candidates and len(picked) < n:
-            modules = [p.feature.module for p in picked]
-
-            def adjusted(c: FeaturePick, modules: list[str] = modules) -> tuple[float, str]:
-                discount = SAME_MODULE_DISCOUNT ** modules.count(c.feature.module)
-                return (-c.score * discount, c.feature.key)
-
-            best = min(candidates, key=adjusted)
-            picked.append(best)
-            candidates.remove(best)
-        return picked
+        return _diverse(candidates, vectors, n)
 
     def _why(
         self,
         persona: Persona,
         f: Feature,
         theme: str,
-        account: str,
-        account_tokens: set[str],
-        context: float,
+        need: str,
         competitor: str | None,
         edge: float,
         where: str,
@@ -249,23 +293,8 @@ class FeaturePicker:
         reasons = []
         if theme:
             reasons.append(f"speaks to the {persona.title}'s priority on {theme}")
-        if account.strip() and context > CONTEXT_REASON:
-            idf, df = self.kb.lexical.idf, self.kb.lexical.df
-            # Words the documents use (a word never indexed is a stop word) and long enough to
-            # mean something: "(guests, invoices)", never "(keep, every)".
-            informative = {
-                t
-                for t in tokenize(f.text())
-                if t in account_tokens and len(t) > 3 and df.get(t, 0) > 0
-            }
-            shared = sorted(informative, key=lambda t: -idf(t))[:2]
-            raw = [
-                w
-                for w in re.findall(rf"[\w-]{{{MIN_NAMED_WORD},}}", account)
-                if tokenize(w) and tokenize(w)[0] in shared
-            ]
-            label = ", ".join(dict.fromkeys(w.lower() for w in raw))
-            reasons.append(f"fits the account context ({label})" if label else "fits the account")
+        if need:
+            reasons.append(f"answers the account's '{need}'")
         if competitor and edge:
             where = re.sub(r"^\s*(?:\d+|[ivx]+)[.)]\s+", "", where)  # "2. Pricing": the heading
             label = f"named under {where!r} in the {competitor} battlecard or comparison page"
@@ -274,3 +303,49 @@ class FeaturePicker:
             reasons.append(f"one of the strongest remaining fits for a {persona.title}")
         module = f"{f.name} ({f.module})" if normalize(f.module) != normalize(f.name) else f.name
         return f"{module}: " + "; ".join(reasons) + "."
+
+
+_NEED_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_CLAUSE_RE = re.compile(r",?\s+\b(?:and|but|because|whereas|although|while|so)\s+", re.I)
+
+
+def account_needs(account: str) -> list[str]:
+    """The account context as the separate things it says: its sentences, and the clauses
+    of each ("patient names appear on lock screens", "legal needs full exports"), each a
+    need a feature can answer."""
+    needs: list[str] = []
+    for part in _NEED_SPLIT_RE.split(account.strip()):
+        clauses = [c.strip(" ,;.") for c in _CLAUSE_RE.split(part)]
+        needs.append(part.strip(" ,;."))
+        if len(clauses) > 1:
+            needs += clauses
+    return [n for n in dict.fromkeys(needs) if len(n.split()) >= MIN_NEED_WORDS]
+
+
+def _rescaled(cos: float) -> float:
+    """A cosine similarity rescaled from [floor, floor + span] to [0, 1]."""
+    return max(0.0, min(1.0, (cos - CONTEXT_COS_FLOOR) / CONTEXT_COS_SPAN))
+
+
+def _related(a: Feature, b: Feature) -> bool:
+    """One is a section of the other's page (``module`` names the page's feature)."""
+    return normalize(a.module) == normalize(b.name) or normalize(b.module) == normalize(a.name)
+
+
+def _diverse(candidates: list[FeaturePick], vectors: np.ndarray, n: int) -> list[FeaturePick]:
+    """The best ``n``, each next one discounted by its likeness to those already picked
+    (maximal marginal relevance) and by picks from its module; never a page and its section."""
+    picked: list[FeaturePick] = []
+    pool = list(candidates)
+    while pool and len(picked) < n:
+
+        def adjusted(c: FeaturePick) -> tuple[float, int, str]:
+            modules = sum(p.feature.module == c.feature.module for p in picked)
+            alike = max((float(vectors[c.index] @ vectors[p.index]) for p in picked), default=0)
+            value = c.score * SAME_MODULE_DISCOUNT**modules - LIKENESS_PENALTY * max(0.0, alike)
+            return (-value, len(c.feature.facts), c.feature.key)  # ties: the narrower one
+
+        best = min(pool, key=adjusted)
+        picked.append(best)
+        pool = [c for c in pool if c is not best and not _related(c.feature, best.feature)]
+    return picked

@@ -24,6 +24,7 @@ _NAME = r"[A-Z][\w.+&-]*(?:\s+[A-Z][\w.+&-]*){0,2}"
 _VERSUS_RE = re.compile(rf"(?<![\w.])({_NAME})\s+(?:vs\.?|versus|v\.)\s+({_NAME})")
 _ALTERNATIVE_RE = re.compile(rf"\b(?:alternatives? to|instead of|switch(?:ing)? from)\s+({_NAME})")
 # A linearised table row: "Label — Name: value; Name: value" (see ingest/html.py).
+MAX_CELL_WORDS = 4  # a lone "label: value" this short is a cell, not a clause
 _ROW_RE = re.compile(r"^[^—\n]{1,80} — (.+)$", re.M)
 _CELL_RE = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s")
 _PAIR_RE = re.compile(r"(?:^|;\s*)([^:;]{1,40}):\s*([^;]*)")
@@ -130,9 +131,14 @@ class Market:
 
 
 def is_table_row(text: str) -> bool:
-    """A linearised table row ("Plan — Price: $0; Seats: 5"): cells, not a sentence to say."""
+    """A linearised table row ("Plan — Price: $0; Seats: 5", or of a two-column table,
+    "Plan — Storage: 5 GB"): cells, not a sentence to say."""
     m = _ROW_RE.match(text.strip())
-    return bool(m) and len(_CELL_RE.findall(m.group(1))) >= 2
+    if not m:
+        return False
+    cells = _PAIR_RE.findall(m.group(1))
+    short = len(cells) == 1 and len(cells[0][1].split()) <= MAX_CELL_WORDS
+    return len(cells) >= 2 or (short and not cells[0][1].rstrip().endswith("."))
 
 
 def versus_pairs(text: str) -> list[tuple[str, str]]:

@@ -32,19 +32,22 @@ def compose_pitch(plan: PitchPlan, writer: str = "offline") -> Draft:
     sections.append(Section("Opening", f"{opener} {hook_text}".strip(), hook_refs))
 
     for i, pick in enumerate(plan.features):
-        priority = pick.theme or "your priorities"
-        lead = lead_in(
-            persona.render(
-                "feature_lead",
-                index=i,
-                feature=pick.feature.name,
-                module=pick.feature.display_module(vendor),
-                priority=priority,
-                vendor=vendor,
+        # A lead names the persona's priority the feature serves; without one the section's
+        # title and facts speak for themselves (no "on your priorities" filler).
+        lead = ""
+        if pick.theme:
+            lead = lead_in(
+                persona.render(
+                    "feature_lead",
+                    index=i,
+                    feature=pick.feature.name,
+                    module=pick.feature.display_module(vendor),
+                    priority=pick.theme,
+                    vendor=vendor,
+                )
             )
-        )
         body, refs = cited(pick.facts, c)
-        sections.append(Section(pick.feature.name, f"{lead} {body}", refs))
+        sections.append(Section(pick.feature.name, f"{lead} {body}".strip(), refs))
 
     if plan.proof:
         body, refs = _stories(plan.proof, c, persona, vendor)
