@@ -25,6 +25,8 @@ PATTERNS = (
     "certification_standard",
     "negation",
     "money_result",
+    "advantage",
+    "parity",
     "differentiator_section",
 )
 Terms = Annotated[list[str], Field(min_length=1), AfterValidator(check_terms)]

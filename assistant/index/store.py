@@ -208,7 +208,7 @@ class ChromaStore:
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (ids without one are left out)."""
-        ids = list(ids)
+        ids = list(dict.fromkeys(ids))
         out: dict[str, np.ndarray] = {}
         for s in self._batches(len(ids)):
             res = self._col.get(ids=ids[s], include=["embeddings"])

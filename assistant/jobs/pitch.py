@@ -110,6 +110,16 @@ class PitchPlanner:
         score, best = max(scored, key=lambda x: (x[0], x[1].id))
         return (best, vectors[best.id]) if score >= DESCRIBES_BUYER else None
 
+    def _about(self, picks: list[FeaturePick]) -> np.ndarray | None:
+        """What the pitch is about, as one vector: the mean of its features' vectors."""
+        vectors = self.kb.catalog_vectors
+        rows = [vectors[p.index] for p in picks if 0 <= p.index < len(vectors)]
+        if not rows:
+            return None
+        mean = np.mean(rows, axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm else None
+
     def plan(self, request: PitchRequest, resolution: Resolution) -> PitchPlan:
         kb = self.kb
         persona = resolution.persona
@@ -134,7 +144,7 @@ class PitchPlanner:
                 f"only {len(picks)} feature(s) in the knowledge base can be pitched "
                 f"to a {persona.title} without their avoid-list vocabulary"
             )
-        proof = talk.proof(kb, persona, picks, request.account)
+        proof = talk.proof(kb, persona, picks, request.account, about=self._about(picks))
         competitive = talk.competitive(kb, persona, competitor, picks) if competitor else []
         # The opener leads with one cited fact: a customer result, else the competitive
         # angle's first point (it then is not repeated).

@@ -9,7 +9,9 @@ are not fitted to a labelled set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from assistant.core.records import Chunk
 from assistant.core.terms import find_terms
@@ -27,6 +29,7 @@ PROOF_NAMES_FEATURE = 0.4  # per picked feature or module named in the story's c
 PROOF_ACCOUNT_WORD = 0.1  # per account word in the story's chunk
 PROOF_FOR_PERSONA = 0.3  # the story's front-matter names this persona
 PROOF_KEYWORD = 0.15  # per persona priority keyword in the sentence
+PROOF_MEANING = 0.5  # per unit of cosine between the story and the pitch's features
 PROOF_RELEVANCE_CAP = 1.2
 # A result in a story without a "Results" heading: a share, a multiple or an amount.
 RESULT_RE = re.compile(r"\d(?:[.,]\d+)?\s?(?:%|x\b|percent|times\b)|[$€£]\s?\d", re.I)
@@ -36,6 +39,7 @@ ANGLE_NAMES_FEATURE = 0.5  # per picked feature named
 ANGLE_KEYWORD = 0.15  # per persona priority keyword
 ANGLE_NAMES_RIVAL = 0.3  # the sentence names the competitor
 TICKS_RE = re.compile("[✔✓✅✖✗✘❌]")
+WE_RE = re.compile(r"\b(?:we|our|us)\b", re.I)
 # -- next step --------------------------------------------------------------------------------
 NOT_OFFERS = ("process", "legal", "company", "open_question")  # passages that offer no step
 OFFER_RE = re.compile(r"\b(?:you|your|we|our|us)\b", re.I)
@@ -48,12 +52,24 @@ class ObjectionNote:
 
 
 def proof(
-    kb: KnowledgeBase, persona: Persona, picks: list[FeaturePick], account: str, k: int = 2
+    kb: KnowledgeBase,
+    persona: Persona,
+    picks: list[FeaturePick],
+    account: str,
+    k: int = 2,
+    about: np.ndarray | None = None,
 ) -> list[Evidence]:
-    """Metrics and quotes from case studies (and certifications for those who trust them)."""
+    """Metrics and quotes from case studies (and certifications for those who trust them),
+    best first: of the kinds the persona trusts, about the picked features (by name, and in
+    meaning when ``about``, the pitch's vector, is given), the account's words."""
     conv = kb.conventions
     pool = kb.manifest.chunks_of_type("case_study", "security")
     pool += [c for c in kb.manifest.chunks_with_role("proof") if c not in pool]
+    pool = [c for c in pool if not c.internal]
+    near: dict[str, float] = {}
+    if about is not None:
+        stored = kb.store.vectors([c.id for c in pool])
+        near = {cid: float(v @ about) for cid, v in stored.items()}
     names = [p.feature.name for p in picks] + [p.feature.module for p in picks]
     keywords = [kw for p in persona.priorities for kw in p.keywords]
     rivals = kb.competitor_names()
@@ -64,7 +80,7 @@ def proof(
         return PROOF_KIND_WEIGHT[kinds.index(kind)] if kind in kinds else PROOF_OTHER_KIND
 
     scored: list[tuple[float, Evidence]] = []
-    for e in chunk_sentences([c for c in pool if not c.internal], is_customer_sayable):
+    for e in chunk_sentences(pool, is_customer_sayable):
         section = section_of(e.chunk)
         if e.chunk.meta.doc_type == "security":
             claims = conv.matches("certification_claim", e.text)
@@ -75,7 +91,7 @@ def proof(
         elif conv.heading_has("quotes", section) or e.text.startswith(('"', "“")):
             kind = "customer_quote"
         elif (re.search(r"\d", e.text) and conv.heading_has("results", section)) or (
-            e.chunk.role == "proof" and RESULT_RE.search(e.text)
+            e.chunk.role == "proof" and RESULT_RE.search(e.text) and not _vendor_first(kb, e.text)
         ):
             kind = "roi" if conv.matches("money_result", e.text) else "case_study"
         else:
@@ -90,6 +106,7 @@ def proof(
         )
         relevance += PROOF_FOR_PERSONA * (persona.id in e.chunk.meta.personas)
         relevance += PROOF_KEYWORD * len(find_terms(keywords, e.text))
+        relevance += PROOF_MEANING * near.get(e.chunk.id, 0.0)
         scored.append((weight(kind) + min(relevance, PROOF_RELEVANCE_CAP), e))
     scored.sort(key=lambda x: (-x[0], x[1].source, x[1].text))
     ranked = [e for _, e in scored]
@@ -111,11 +128,22 @@ def proof(
     return out
 
 
+def _vendor_first(kb: KnowledgeBase, sentence: str) -> bool:
+    """A sentence about the vendor itself ("Acme is 100% open source"), not a customer's
+    result."""
+    first = re.sub(r"^\W+", "", sentence).split(" ", 1)[0]
+    return kb.market.names_vendor(first)
+
+
 def competitive(
     kb: KnowledgeBase, persona: Persona, competitor: str, picks: list[FeaturePick], k: int = 2
 ) -> list[Evidence]:
-    """Customer-safe, factual sentences from that competitor's battlecard or comparison."""
+    """Customer-safe, factual sentences from that competitor's battlecard or comparison that
+    give the vendor the edge: a battlecard's customer-facing sections; elsewhere a sentence
+    that speaks for the vendor ("Unlike them, we…"), never one from a section about the rival
+    ("Strengths of Them", "How much does Them cost?")."""
     sections = kb.conventions.sections
+    market = kb.market
     chunks = [c for c in kb.competitor_chunks(competitor) if not c.internal]
     names = [p.feature.name for p in picks]
     keywords = [kw for p in persona.priorities for kw in p.keywords]
@@ -123,18 +151,35 @@ def competitive(
     for e in chunk_sentences(chunks, is_customer_sayable):
         if persona.avoided_terms(e.text) or TICKS_RE.search(e.text):
             continue  # tick-and-cross table rows do not read as prose
-        if is_table_row(e.text) and not kb.market.row_edge(e.text, competitor):
+        row = is_table_row(e.text)
+        if row and not market.row_edge(e.text, competitor):
             continue  # a table row is an angle only where we have what they lack
         section = section_of(e.chunk).lower()
-        if e.chunk.meta.doc_type == "battlecard" and section not in sections["customer_angle"]:
+        if e.chunk.meta.doc_type == "battlecard":
+            if section not in sections["customer_angle"]:
+                continue
+        elif not row and not _speaks_for_vendor(kb, e):
             continue
         score = ANGLE_WINNING if section in sections["competitive_wins"] else ANGLE_OTHER
         score += ANGLE_NAMES_FEATURE * len(find_terms(names, e.text))
         score += ANGLE_KEYWORD * len(find_terms(keywords, e.text))
         score += ANGLE_NAMES_RIVAL * bool(find_terms([competitor], e.text))
-        scored.append((score, e))
+        said = market.row_said(e.text, competitor) if row else ""
+        scored.append((score, replace(e, said=said) if said else e))
     scored.sort(key=lambda x: (-x[0], x[1].chunk.ordinal, x[1].text))
     return [e for _, e in scored[:k]]
+
+
+def _speaks_for_vendor(kb: KnowledgeBase, e: Evidence) -> bool:
+    """A sentence of a comparison page that gives the vendor an edge: it names the vendor or
+    speaks as "we", says what sets it apart (not that both do the same), outside a section
+    about a rival alone."""
+    market, conv = kb.market, kb.conventions
+    heading = " ".join(e.chunk.heading.split(" > ")[-2:])
+    rival_section = bool(market.mentioned(heading)) and not market.names_vendor(heading)
+    ours = market.names_vendor(e.text) or bool(WE_RE.search(e.text))
+    edge = conv.matches("advantage", e.text) and not conv.matches("parity", e.text)
+    return ours and bool(edge) and not rival_section and not market.about_rival(e.text)
 
 
 def objections(

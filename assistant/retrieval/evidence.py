@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk
 from assistant.core.text import normalize, strip_label
@@ -28,17 +28,20 @@ _REP_TALK_RE = re.compile(
 _META_RE = re.compile(
     r"^(?:below|above)\b|\b(?:below|above)\W*$|\b(?:the|these|this) (?:[\w-]+ ){0,2}(?:below|above)"
     r"\b|\b(?:below|above) (?:is|are|maps?|lists?|shows?|should|covers?)\b|"
-    r"\bthis (?:section|page|document|table|list|comparison)\b",
+    r"\bthis (?:section|page|document|table|list|comparison|guide|post|article)\b",
     re.I,
 )
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """A verbatim sentence and the chunk it came from."""
+    """A verbatim sentence and the chunk it came from; ``said`` is how a writer says it when
+    not word for word (a table row read as "Search: Us yes, Them no"); the quote stays
+    ``text``."""
 
     text: str
     chunk: Chunk
+    said: str = field(default="", compare=False)
 
     @property
     def source(self) -> str:

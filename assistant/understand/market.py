@@ -124,6 +124,19 @@ class Market:
         ours, theirs = cells.get(flat(self.vendor)), cells.get(flat(competitor))
         return bool(ours) and ours not in _LACKS and theirs in _LACKS
 
+    def row_said(self, row: str, competitor: str) -> str:
+        """A comparison-table row as the rep says it, with only the two sides in the deal
+        ("Topic threads: Us yes, Them no"); "" when the row lacks either side."""
+        m = _ROW_RE.match(row.strip())
+        if not m:
+            return ""
+        cells = {flat(k): (k.strip(), v.strip()) for k, v in _PAIR_RE.findall(m.group(1))}
+        ours, theirs = cells.get(flat(self.vendor)), cells.get(flat(competitor))
+        if not (ours and theirs):
+            return ""
+        label = row.strip()[: m.start(1)].rstrip(" —")
+        return f"{label}: {ours[0]} {ours[1]}, {theirs[0]} {theirs[1]}"
+
     def sources_about(self, competitor: str) -> list[str]:
         """Pages comparing ``competitor`` first, then documents that discuss it."""
         pages = self.pages.get(competitor, [])

@@ -15,7 +15,7 @@ def cited(evidence: list[Evidence], citations: Citations) -> tuple[str, list[int
     for e in evidence:
         n = citations.cite(e.chunk, e.text)
         numbers.append(n)
-        parts.append(with_citation(label_free(e.text), n))
+        parts.append(with_citation(label_free(e.said or e.text), n))
     return " ".join(parts), numbers
 
 
