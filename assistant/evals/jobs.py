@@ -6,7 +6,8 @@ A pitch passes when it has at least three features each with a why, cites at lea
 scenario's expected sources, has a competitor section whenever the knowledge base compares the
 vendor with that competitor, quotes every source verbatim and states no number its cited
 sources lack. An objection response is scored by the share of key points it says (as phrases
-of its customer-facing text) in a cited sentence.
+of its text, rep-only coaching included: the response is for the rep) in a cited sentence,
+and, apart, by the share its customer-facing sections say.
 """
 
 from __future__ import annotations
@@ -156,33 +157,37 @@ def evaluate_objections(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> JobReport:
     report = JobReport("objections", corpus)
-    said = total = 0
+    covered = customer = total = 0
     for n, o in enumerate(objections, 1):
         if progress:
             progress("objections", n, len(objections))
         result = app.objection(ObjectionRequest(o["objection"]))
-        text = "\n".join(s.text for s in result.sections if s.customer_facing)
+        text = "\n".join(s.text for s in result.sections)
+        said = "\n".join(s.text for s in result.sections if s.customer_facing)
         points = {p: _cited_sentence_with(text, p) for p in o["key_points"]}
         cited_sources = {c.source for c in result.citations.items}
         row = {
             "id": o["id"],
             "key_points": len(points),
             "covered": [p for p, s in points.items() if s],
+            "covered_customer_facing": [p for p in points if _cited_sentence_with(said, p)],
             "missed": [p for p, s in points.items() if not s],
             "abstained": result.extra.get("abstained", False),
             "expected_source_cited": bool(cited_sources & set(o.get("sources") or ())),
             "verbatim": _quotes_verbatim(app, result),
             "warnings": result.warnings,
         }
-        said += len(row["covered"])
+        covered += len(row["covered"])
+        customer += len(row["covered_customer_facing"])
         total += len(points)
         report.rows.append(row)
     rows = report.rows
     report.summary = {
         "objections": len(rows),
         "key_points": total,
-        "key_points_covered": said,
-        "key_point_share": round(said / total, 3) if total else 0.0,
+        "key_points_covered": covered,
+        "key_point_share": round(covered / total, 3) if total else 0.0,
+        "key_point_share_customer_facing": round(customer / total, 3) if total else 0.0,
         "answered": sum(not r["abstained"] for r in rows),
         "expected_source_cited": sum(r["expected_source_cited"] for r in rows),
         "verbatim": sum(r["verbatim"] for r in rows) / max(1, len(rows)),

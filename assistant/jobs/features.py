@@ -22,7 +22,7 @@ from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
 from assistant.personas.schema import Persona
-from assistant.retrieval.evidence import Evidence, overlap, section_of
+from assistant.retrieval.evidence import Evidence, is_pitchable, overlap, section_of
 from assistant.retrieval.retriever import Retriever
 from assistant.understand.market import is_table_row
 
@@ -43,10 +43,13 @@ PERSONA_MEANING_SHARE = 0.5
 # feature's name the account says ("feature flags").
 NEED_K, NEED_RANK_HALF, SECOND_NEED = 30, 5, 0.3
 NEED_SHARE, NAMED_SHARE = 0.7, 0.3
-NEED_REASON = 0.5  # from this the why quotes the need the feature answers
+NEED_REASON = 0.5  # from this a feature answers a need (and its why quotes it)
+PROFILE_NEED = 0.6  # a clause that describes the account rather than a pain counts this much
 CONTEXT_COS_FLOOR, CONTEXT_COS_SPAN = 0.1, 0.5  # cosines rescaled from [0.1, 0.6] to [0, 1]
 MIN_NEED_WORDS = 4  # a shorter clause is a label ("Acme (fictional)"), not a need
 LIKENESS_PENALTY = 0.15  # per unit of cosine with a feature already picked
+COVER_SHARE = 0.6  # a feature picked for a need scores at least this share of the best one
+OTHER_AUDIENCE = 0.6  # a feature of a page for another audience ("… for education")
 # Competitive edge: named in a winning section, or anywhere else on that competitor's pages.
 EDGE_WINNING, EDGE_MENTIONED = 1.0, 0.5
 SAME_MODULE_DISCOUNT = 0.75  # each feature already picked from a module discounts the next
@@ -117,6 +120,9 @@ def sayable_facts(
             continue
         if is_table_row(fact.text) or not kb.market.may_claim(fact.text, [chunk.source]):
             continue  # cells are not sentences; a competitor is named only by its pages
+        technical = persona is None or persona.sentence_style == "technical"
+        if not is_pitchable(fact.text, technical):
+            continue  # fragments, limits and (for business buyers) code stay out of a pitch
         out.append(Evidence(fact.text, chunk))
     return out
 
@@ -227,6 +233,8 @@ class FeaturePicker:
         idf = self.kb.lexical.idf
         needs = account_needs(account)
         answers, matched = self._answers(needs) if needs else (None, {})
+        if answers is not None:  # the account's pains count more than its profile
+            answers = answers * np.array([need_weight(need) for need in needs])
         account_tokens = set(tokenize(account))
         comp_chunks = self.kb.competitor_chunks(competitor) if competitor else []
         persona_sims = vectors @ wanted
@@ -257,6 +265,8 @@ class FeaturePicker:
                 COMPETITOR_WEIGHT if comp_chunks else 0.0,
             )
             score = (weights[0] * fit + weights[1] * context + weights[2] * edge) / sum(weights)
+            if account_tokens and not _for_this_audience(f, account_tokens):
+                score *= OTHER_AUDIENCE
             why = self._why(persona, f, theme, need, competitor, edge, where)
             if fits_description >= DESCRIBED_REASON:
                 why = why.removesuffix(".") + "; close to how your documents describe this buyer."
@@ -278,7 +288,7 @@ class FeaturePicker:
         fitting = [c for c in candidates if c.signals["persona"] >= MIN_PERSONA_FIT]
         if len(fitting) >= n:
             candidates = fitting
-        return _diverse(candidates, vectors, n)
+        return _diverse(candidates, vectors, n, answers)
 
     def _why(
         self,
@@ -322,9 +332,34 @@ def account_needs(account: str) -> list[str]:
     return [n for n in dict.fromkeys(needs) if len(n.split()) >= MIN_NEED_WORDS]
 
 
+_PAIN_RE = re.compile(
+    r"\b(?:can't|cannot|can not|nobody|no one|nothing|never|lose|losing|lost|grows?|growing|"
+    r"over budget|expensive|costs?|bills?|slow|stall|stalls|bury|buries|buried|scroll away|"
+    r"alarmed|worr\w*|risks?|fail\w*|broken|manual|hard|difficult|needs?|must|requires?|wants?|"
+    r"without|missing|lacks?|only|too|keep \w+ing|no \w+)\b",
+    re.I,
+)
+
+
+def need_weight(need: str) -> float:
+    """A pain ("nobody can tell whether…", "the bill grows…") counts fully; a profile clause
+    ("60-person booking SaaS") counts ``PROFILE_NEED`` of that."""
+    return 1.0 if _PAIN_RE.search(need) else PROFILE_NEED
+
+
 def _rescaled(cos: float) -> float:
     """A cosine similarity rescaled from [floor, floor + span] to [0, 1]."""
     return max(0.0, min(1.0, (cos - CONTEXT_COS_FLOOR) / CONTEXT_COS_SPAN))
+
+
+_AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
+
+
+def _for_this_audience(f: Feature, account_tokens: set[str]) -> bool:
+    """Whether a feature read from an audience page ("Acme for education") suits the account:
+    the page names no audience, or the account says the audience's words."""
+    m = _AUDIENCE_RE.search(f.module)
+    return not m or bool(set(tokenize(m.group(1))) & account_tokens)
 
 
 def _related(a: Feature, b: Feature) -> bool:
@@ -332,11 +367,31 @@ def _related(a: Feature, b: Feature) -> bool:
     return normalize(a.module) == normalize(b.name) or normalize(b.module) == normalize(a.name)
 
 
-def _diverse(candidates: list[FeaturePick], vectors: np.ndarray, n: int) -> list[FeaturePick]:
-    """The best ``n``, each next one discounted by its likeness to those already picked
-    (maximal marginal relevance) and by picks from its module; never a page and its section."""
+def _diverse(
+    candidates: list[FeaturePick], vectors: np.ndarray, n: int, answers: np.ndarray | None = None
+) -> list[FeaturePick]:
+    """The best ``n``: first, need by need (the account's pains first), the best feature that
+    answers it; then the best remaining, each discounted by its likeness to those already
+    picked (maximal marginal relevance) and by picks from its module. Never a page beside
+    its own section."""
     picked: list[FeaturePick] = []
     pool = list(candidates)
+
+    def take(best: FeaturePick) -> None:
+        nonlocal pool
+        picked.append(best)
+        pool = [c for c in pool if c is not best and not _related(c.feature, best.feature)]
+
+    if answers is not None and answers.size:
+        needs = sorted(range(answers.shape[1]), key=lambda j: -float(answers[:, j].max()))
+        for j in needs:
+            if len(picked) == n:
+                break
+            covered = any(answers[p.index, j] >= NEED_REASON for p in picked)
+            floor = COVER_SHARE * max((c.score for c in pool), default=0.0)
+            answering = [c for c in pool if answers[c.index, j] >= NEED_REASON and c.score >= floor]
+            if not covered and answering:
+                take(max(answering, key=lambda c: (c.score, -len(c.feature.facts))))
     while pool and len(picked) < n:
 
         def adjusted(c: FeaturePick) -> tuple[float, int, str]:
@@ -345,7 +400,5 @@ def _diverse(candidates: list[FeaturePick], vectors: np.ndarray, n: int) -> list
             value = c.score * SAME_MODULE_DISCOUNT**modules - LIKENESS_PENALTY * max(0.0, alike)
             return (-value, len(c.feature.facts), c.feature.key)  # ties: the narrower one
 
-        best = min(pool, key=adjusted)
-        picked.append(best)
-        pool = [c for c in pool if c is not best and not _related(c.feature, best.feature)]
+        take(min(pool, key=adjusted))
     return picked

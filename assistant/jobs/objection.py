@@ -41,12 +41,16 @@ TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection i
 NOT_EVIDENCE = ("process", "open_question", "instruction", "persona", "company")  # never quoted
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
 THEY_RE = re.compile(r"(?:they|their|theirs)\b", re.I)  # on a comparison page: the rival
+WE_YOU_RE = re.compile(r"\b(?:we|our|you can|lets? you|allows? you)\b", re.I)
+CLAIM_ROLES = ("capability", "outcome", "security", "pricing")  # their signals make a claim
 NOT_PAIRS = ("legal", "company")  # their questions are nobody's objection
 MIN_WORDS = 6
 CUT_RE = re.compile(r"\b(?:and|or|but|the|a|an|of|to|with|for|in|on|that|which)\s*$", re.I)
 MIN_MEANING = 0.2  # cosine to the objection below which a supporting sentence is off topic
 MEANING_WITHOUT_WORDS = 0.4  # ... when it shares too few of the objection's words
 MAX_POINTS, MAX_REFRAME, MAX_EVIDENCE, PER_SOURCE = 6, 2, 4, 3
+COACHING_PASSAGES, MAX_COACHING = 2, 3  # internal guidance: the best passages, sentences
+NOT_COACHING = ("open_question", "instruction", "persona")
 PAGES, SECTIONS, PER_SECTION = 3, 2, 3  # support: the best pages, their closest sections
 SAME_RIVAL, OTHER_RIVAL = 0.05, -0.1  # a pair about the deal's competitor, or about another one
 FIGURE_BONUS = 0.1  # extra evidence with a figure beats the same support without one
@@ -202,6 +206,7 @@ class ObjectionHandler:
             answer = [e for e in response if self._sayable(persona, e.text)]
         coaching_match = self.match(request.text, competitor, internal=True)
         coaching = _answer_sentences(coaching_match[0])[:3] if coaching_match else []
+        coaching = coaching or self._coaching(request.text)
         hint = " ".join(c.text for c in coaching_match[0].chunks) if coaching_match else ""
         support = self._support(request.text, competitor, persona, answer + acknowledge, hint)
         points = _diverse(answer + support, MAX_POINTS)
@@ -233,6 +238,21 @@ class ObjectionHandler:
                 else "the knowledge base has no answer to this objection"
             )
         return plan
+
+    def _coaching(self, text: str) -> list[Evidence]:
+        """Internal guidance on the objection when no internal pair answers it: the rep-only
+        passages the objection retrieves (a playbook, the contract rules), their sentences
+        that bear on it most, for the rep's eyes only."""
+        hits = self.grounder.retriever.search(text, k=SEARCH_K).hits
+        hits = [h for h in hits if h.chunk.internal and not h.chunk.has_role(*NOT_COACHING)]
+        if not hits or self.grounder.judge(text, hits[:COACHING_PASSAGES]).abstained:
+            return []
+        supports = self.grounder.supports(text, hits[:COACHING_PASSAGES])
+        return [
+            Evidence(s.sentence, s.chunk)
+            for s in supports
+            if len(s.sentence.split()) >= MIN_WORDS and not s.sentence.rstrip().endswith("?")
+        ][:MAX_COACHING]
 
     def _sayable(self, persona: Persona | None, text: str) -> bool:
         return is_customer_sayable(text) and not _avoid(persona, text)
@@ -340,9 +360,11 @@ class ObjectionHandler:
         return [e for _, e in sorted(keyed, key=lambda x: x[0])]
 
     def _ours(self, sentence: str, chunk: Chunk, competitor: str | None) -> bool:
-        """A sentence the rep can say: not a table row; about the vendor, or comparing it in
-        its own words ("Unlike Them, we…"), or about the competitor the buyer names, from a
-        page that may speak for it. Never one about another competitor alone."""
+        """A sentence the rep can say: not a table row; a claim about the vendor or what it
+        does (not a description of the buyer's problem, "channels become impossible to
+        follow"), or comparing it in its own words ("Unlike Them, we…"), or about the
+        competitor the buyer names, from a page that may speak for it. Never one about
+        another competitor alone."""
         market = self.kb.market
         compared = chunk.source in market.compared_sources
         if is_table_row(sentence) or (compared and THEY_RE.match(sentence)):
@@ -353,9 +375,19 @@ class ObjectionHandler:
         # On a comparison page a section's heading says whose it is; elsewhere ("Import from
         # a rival") it does not.
         section = " ".join(chunk.heading.split(" > ")[-2:]) if compared else ""
-        return not market.about_rival(sentence, section) and (
-            market.names_vendor(sentence) or market.may_claim(sentence, [chunk.source])
+        if market.about_rival(sentence, section):
+            return False
+        return market.names_vendor(sentence) or (
+            market.may_claim(sentence, [chunk.source]) and self._claims(sentence)
         )
+
+    def _claims(self, sentence: str) -> bool:
+        """A sentence that says what the product does or brings (the signals of the roles
+        that describe it, a "we" or "you can", or a customer's own words)."""
+        if WE_YOU_RE.search(sentence) or sentence.lstrip().startswith(('"', "“")):
+            return True
+        patterns = self.kb.roles.signal_patterns
+        return any(p.search(sentence) for role in CLAIM_ROLES for p in patterns[role])
 
     def _fits(self, persona: Persona | None, text: str) -> bool:
         """Whether a sentence suits the persona: none of its avoided words, and not far more

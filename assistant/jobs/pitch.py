@@ -145,10 +145,18 @@ class PitchPlanner:
                 f"to a {persona.title} without their avoid-list vocabulary"
             )
         proof = talk.proof(kb, persona, picks, request.account, about=self._about(picks))
-        competitive = talk.competitive(kb, persona, competitor, picks) if competitor else []
+        competitive = (
+            talk.competitive(kb, persona, competitor, picks, account=request.account)
+            if competitor
+            else []
+        )
         # The opener leads with one cited fact: a customer result, else the competitive
         # angle's first point (it then is not repeated).
-        stories = [e for e in proof if e.chunk.meta.doc_type == "case_study"]
+        stories = [
+            e
+            for e in proof
+            if e.chunk.meta.doc_type == "case_study" and talk.story_fits(e, persona, picks)
+        ]
         hook = stories[:1] or competitive[:1]
         return PitchPlan(
             request=request,
@@ -160,7 +168,7 @@ class PitchPlanner:
             competitive=[e for e in competitive if e not in hook],
             objections=talk.objections(kb, persona, competitor, request.account),
             discovery=talk.discovery(kb, persona, request.account),
-            next_step=talk.next_step(kb),
+            next_step=talk.next_step(kb, picks),
             landmines=talk.landmines(kb, competitor),
             involve=involve(kb, persona, competitor),
             warnings=warnings,

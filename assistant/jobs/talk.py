@@ -9,6 +9,7 @@ are not fitted to a labelled set.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -38,6 +39,8 @@ ANGLE_WINNING, ANGLE_OTHER = 1.0, 0.5  # a sentence from a winning section, or a
 ANGLE_NAMES_FEATURE = 0.5  # per picked feature named
 ANGLE_KEYWORD = 0.15  # per persona priority keyword
 ANGLE_NAMES_RIVAL = 0.3  # the sentence names the competitor
+ANGLE_ACCOUNT_WORD, ANGLE_ACCOUNT_CAP = 0.15, 0.6  # per word of the account it shares
+MIN_ACCOUNT_TOKEN = 3  # shorter stems ("use", "day") say nothing about the account
 TICKS_RE = re.compile("[✔✓✅✖✗✘❌]")
 WE_RE = re.compile(r"\b(?:we|our|us)\b", re.I)
 # -- next step --------------------------------------------------------------------------------
@@ -112,12 +115,7 @@ def proof(
     ranked = [e for _, e in scored]
     # A story written for this persona, or about the picked features, beats another
     # customer's story about something else (a CMO hears no audit metrics).
-    fits = [
-        e
-        for e in ranked
-        if persona.id in e.chunk.meta.personas
-        or find_terms([p.feature.name for p in picks], e.text)
-    ]
+    fits = [e for e in ranked if story_fits(e, persona, picks)]
     out: list[Evidence] = []
     for candidates, distinct in ((fits, True), (fits, False), (ranked, True)):
         for e in candidates:
@@ -128,6 +126,12 @@ def proof(
     return out
 
 
+def story_fits(e: Evidence, persona: Persona, picks: list[FeaturePick]) -> bool:
+    """A customer story written for this persona, or naming a feature the pitch picked."""
+    named = find_terms([p.feature.name for p in picks], e.text)
+    return persona.id in e.chunk.meta.personas or bool(named)
+
+
 def _vendor_first(kb: KnowledgeBase, sentence: str) -> bool:
     """A sentence about the vendor itself ("Acme is 100% open source"), not a customer's
     result."""
@@ -136,13 +140,20 @@ def _vendor_first(kb: KnowledgeBase, sentence: str) -> bool:
 
 
 def competitive(
-    kb: KnowledgeBase, persona: Persona, competitor: str, picks: list[FeaturePick], k: int = 2
+    kb: KnowledgeBase,
+    persona: Persona,
+    competitor: str,
+    picks: list[FeaturePick],
+    k: int = 2,
+    account: str = "",
 ) -> list[Evidence]:
     """Customer-safe, factual sentences from that competitor's battlecard or comparison that
     give the vendor the edge: a battlecard's customer-facing sections; elsewhere a sentence
     that speaks for the vendor ("Unlike them, we…"), never one from a section about the rival
-    ("Strengths of Them", "How much does Them cost?")."""
+    ("Strengths of Them", "How much does Them cost?"). The account's words raise a sentence:
+    the angle that meets the buyer's own complaint comes first."""
     sections = kb.conventions.sections
+    account_tokens = {t for t in tokenize(account) if len(t) > MIN_ACCOUNT_TOKEN}
     market = kb.market
     chunks = [c for c in kb.competitor_chunks(competitor) if not c.internal]
     names = [p.feature.name for p in picks]
@@ -151,6 +162,8 @@ def competitive(
     for e in chunk_sentences(chunks, is_customer_sayable):
         if persona.avoided_terms(e.text) or TICKS_RE.search(e.text):
             continue  # tick-and-cross table rows do not read as prose
+        if not market.may_claim(e.text, [e.source]):
+            continue  # it names a third competitor this page does not compare
         row = is_table_row(e.text)
         if row and not market.row_edge(e.text, competitor):
             continue  # a table row is an angle only where we have what they lack
@@ -164,6 +177,8 @@ def competitive(
         score += ANGLE_NAMES_FEATURE * len(find_terms(names, e.text))
         score += ANGLE_KEYWORD * len(find_terms(keywords, e.text))
         score += ANGLE_NAMES_RIVAL * bool(find_terms([competitor], e.text))
+        shared = len(account_tokens & set(tokenize(e.text)))
+        score += min(ANGLE_ACCOUNT_CAP, ANGLE_ACCOUNT_WORD * shared)
         said = market.row_said(e.text, competitor) if row else ""
         scored.append((score, replace(e, said=said) if said else e))
     scored.sort(key=lambda x: (-x[0], x[1].chunk.ordinal, x[1].text))
@@ -228,11 +243,16 @@ def discovery(kb: KnowledgeBase, persona: Persona, account: str, k: int = 4) -> 
     return questions[:k]
 
 
-def next_step(kb: KnowledgeBase) -> list[Evidence]:
-    """A customer-safe fact that makes the next step concrete (a trial, proof of value)."""
+def next_step(kb: KnowledgeBase, picks: Sequence[FeaturePick] = ()) -> list[Evidence]:
+    """A customer-safe fact that makes the next step concrete (a trial, proof of value): from
+    a page about the whole offer, or about a feature the pitch picked; never the free tier of a
+    feature it does not mention."""
     pool = kb.manifest.chunks_of_type("pricing", "product")
     pool += [c for c in kb.manifest.chunks_with_role("pricing") if c not in pool]
     pool = [c for c in pool if not c.internal and not c.has_role(*NOT_OFFERS)]
+    picked = {i for p in picks for i in p.feature.chunk_ids}
+    elsewhere = {i for f in kb.catalog for i in f.chunk_ids} - picked
+    pool = [c for c in pool if c.id not in elsewhere]
     offers = kb.conventions.next_step_offers
     pattern = re.compile(rf"\b({'|'.join(map(re.escape, offers))})\b", re.I)
     compared = kb.market.compared_sources

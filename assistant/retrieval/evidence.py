@@ -28,8 +28,36 @@ _REP_TALK_RE = re.compile(
 _META_RE = re.compile(
     r"^(?:below|above)\b|\b(?:below|above)\W*$|\b(?:the|these|this) (?:[\w-]+ ){0,2}(?:below|above)"
     r"\b|\b(?:below|above) (?:is|are|maps?|lists?|shows?|should|covers?)\b|"
-    r"\bthis (?:section|page|document|table|list|comparison|guide|post|article)\b",
+    r"\bthis (?:section|page|document|table|list|comparison|guide|post|article)\b|"
+    # ... or point at something the listener cannot see ("See our pricing page", "click").
+    r"\b(?:see (?:our|the|this)|check (?:out )?(?:our|the)|click(?:ing)?|the following|"
+    r"as (?:shown|described|mentioned|explained)|(?:this|the) table)\b",
     re.I,
+)
+# A sentence that continues another ("Second, ...", "However, ...") is a fragment alone.
+_DANGLING_RE = re.compile(
+    r"^\W*(?:second|third|fourth|fifth|finally|lastly|also|additionally|moreover|however|but|and"
+    r"|or|so|then|thus|therefore|instead|otherwise|that said|as a result|for example|e\.g\.)\b",
+    re.I,
+)
+# In a pitch, a sentence that leans on the previous one ("It also…", "This plan…") or admits a
+# limit ("your bill may be high", "not included") is left out; objections may still use it.
+_PRONOUN_START_RE = re.compile(r"^\W*(?:it|its|this|that|these|those|they|their|them)\b", re.I)
+_LIMIT_RE = re.compile(
+    r"\b(?:may be (?:high|expensive|slow)|expensive|costly|unfortunately|limited to|lacks?|not "
+    r"(?:\w+ )?(?:supported|available|included|compliant|possible|recommended)|(?:doesn't|does "
+    r"not|don't|do not|can't|cannot|won't|isn't|aren't|is not|are not) (?:yet )?(?:support|"
+    r"include|offer|provide|work|have|allow|keep|store|cover|available|compliant|possible))\b",
+    re.I,
+)
+# Code, commands and identifiers: for technical buyers only.
+_CODE_RE = re.compile(
+    r"`|\b\w+\.(?:py|sh|js|json|yaml|yml|toml|conf)\b|\b[a-z]+_[a-z_]+\b|(?:^|\s)--?[a-z]"
+    r"|\b\w+\(\)|\b[A-Z]{3,}_[A-Z_]+\b|\d\s*[*×]\s*\d"
+)
+# "fetches these every 30 seconds": a demonstrative with no noun after it points back.
+_POINTS_BACK_RE = re.compile(
+    r"\b(?:these|those)\s+(?:every|each|are|were|can|will|to|in|on|at|[.,;])", re.I
 )
 
 
@@ -49,12 +77,24 @@ class Evidence:
 
 
 def is_customer_sayable(sentence: str) -> bool:
-    """A factual statement, not an instruction to the rep and not a question."""
+    """A factual statement that stands alone: not an instruction to the rep, not a question,
+    not about the document or continuing another sentence."""
     body = strip_label(sentence)
     first = re.sub(r"^[^\w]+", "", body).split(" ", 1)[0].lower().strip(",.:;")
-    if first in _IMPERATIVE or sentence.rstrip().endswith("?"):
+    if first in _IMPERATIVE or sentence.rstrip().endswith("?") or _DANGLING_RE.match(body):
         return False
     return not (_REP_TALK_RE.search(sentence) or _META_RE.search(sentence))
+
+
+def is_pitchable(sentence: str, technical: bool = False) -> bool:
+    """A sentence fit for a pitch: sayable, standing on its own subject, admitting no limit,
+    and free of code unless the buyer is technical."""
+    body = strip_label(sentence)
+    if not is_customer_sayable(sentence) or _PRONOUN_START_RE.match(body):
+        return False
+    if _POINTS_BACK_RE.search(body):
+        return False
+    return not (_LIMIT_RE.search(body) or (not technical and _CODE_RE.search(body)))
 
 
 def overlap(a: str, b_tokens: set[str], idf: Callable[[str], float]) -> float:

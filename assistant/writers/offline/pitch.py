@@ -31,11 +31,13 @@ def compose_pitch(plan: PitchPlan, writer: str = "offline") -> Draft:
     hook_text, hook_refs = _stories(hook, c, persona, vendor)
     sections.append(Section("Opening", f"{opener} {hook_text}".strip(), hook_refs))
 
+    themes: set[str] = set()
     for i, pick in enumerate(plan.features):
-        # A lead names the persona's priority the feature serves; without one the section's
-        # title and facts speak for themselves (no "on your priorities" filler).
+        # A lead names the persona's priority the feature serves, once per priority; without
+        # one the section's title and facts speak for themselves (no filler).
         lead = ""
-        if pick.theme:
+        if pick.theme and pick.theme not in themes:
+            themes.add(pick.theme)
             lead = lead_in(
                 persona.render(
                     "feature_lead",
