@@ -20,6 +20,7 @@ pages = {
         st.Page("webui/pages/objections.py", title="Objections", icon=":material/forum:"),
         st.Page("webui/pages/upsell.py", title="Upsell", icon=":material/trending_up:"),
         st.Page("webui/pages/ask.py", title="Ask", icon=":material/search:"),
+        st.Page("webui/pages/deals.py", title="Deals", icon=":material/handshake:"),
     ],
     "Learn": [
         st.Page("webui/pages/quiz.py", title="Quiz & drills", icon=":material/school:"),

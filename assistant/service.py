@@ -15,6 +15,7 @@ from assistant.core.config import Settings
 from assistant.core.results import Citations, Draft, Result, Section, TextSink
 from assistant.core.terms import Lexicon, find_terms, load_vocabulary
 from assistant.core.text import numbers
+from assistant.deals.room import DealRoom
 from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.jobs.accounts import Account
@@ -88,6 +89,12 @@ class Pitchcraft:
     @cached_property
     def coach(self) -> Coach:
         return Coach(self.grounder, self.resolver, self.lexicon, self.pitches.features)
+
+    @cached_property
+    def deals(self) -> DealRoom:
+        """The deal room over this knowledge store (an LLM extracts when one is configured)."""
+        llm = self.writer if hasattr(self.writer, "complete_json") else None
+        return DealRoom(self.kb, llm)
 
     def drill(self, text_grader: TextGrader | None = None) -> Drill:
         return Drill(self.retriever, self.resolver, text_grader)
@@ -237,6 +244,16 @@ class Pitchcraft:
         )
         result.extra["response"] = [s.to_json() for s in result.sections if s.customer_facing]
         return result
+
+
+def from_deal(result: Result, deal: str, used: dict[str, str]) -> Result:
+    """Say in the result which deal fields it was built from (rep-facing)."""
+    result.extra["deal"] = {"name": deal, "used": used}
+    said = "; ".join(f"{field}: {where}" for field, where in used.items()) or "nothing"
+    result.sections.append(
+        Section("From the deal record", f"Built from {deal} — {said}.", [], customer_facing=False)
+    )
+    return result
 
 
 def _refs_for(citations: Citations, evidence: Evidence) -> list[int]:

@@ -32,6 +32,7 @@ PAGES = {
     "Objections": "webui/pages/objections.py",
     "Upsell": "webui/pages/upsell.py",
     "Ask": "webui/pages/ask.py",
+    "Deals": "webui/pages/deals.py",
     "Quiz & drills": "webui/pages/quiz.py",
     "Knowledge": "webui/pages/knowledge.py",
     "Settings": "webui/pages/settings.py",
@@ -575,3 +576,42 @@ def test_a_configuration_error_is_one_line_on_the_page(
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "PITCHCRAFT_LLM=openai needs OPENAI_API_KEY" in at.error[0].value
+
+
+# -- deals ----------------------------------------------------------------------------------------
+
+COMMIT_CALL = ROOT / "examples" / "deals" / "lakemont-bank" / "2026-11-24-commit-call.md"
+
+
+def test_deals_page_logs_a_meeting_shows_the_call_and_pitches_the_deal(kb_dir: Path) -> None:
+    at = open_app("Deals")
+    assert "No deals yet" in texts(at)
+    at.text_input(key="deal_log_name").set_value("Lakemont")
+    at.text_input(key="deal_log_account").set_value("Lakemont Bank")
+    at.text_area(key="deal_log_notes").set_value(COMMIT_CALL.read_text(encoding="utf-8"))
+    click(at, "Log meeting")
+    assert [s.value for s in at.success] == ["Logged: Lakemont, 2026-11-24"]
+    logged = at.session_state["deal_last_log"]
+    assert {s["field"] for s in logged["signals"]} >= {"economic_buyer", "decision_process"}
+    assert at.metric[0].value == "Commit"  # the Deal tab, on the deal just logged
+    shown = texts(at)
+    assert "Budget is approved: $330,000 for year one" in shown
+    assert "Legal" in shown and "internal/who-to-involve.md" in shown  # the close plan
+    # The same notes again are not a second meeting.
+    click(at, "Log meeting")
+    assert "Already logged" in at.success[0].value
+    assert at.metric[3].value == "1"
+    click(at, "Pitch for this deal")
+    result = at.session_state["deal_pitch_result"]
+    assert result.extra["deal"]["name"] == "Lakemont"
+    assert result.extra["persona"]["title"] == "Chief Financial Officer"
+    assert "#### From the deal record" in markdown(at) or "From the deal record" in texts(at)
+
+
+def test_deals_page_reports_bad_notes_in_one_line(kb_dir: Path) -> None:
+    at = open_app("Deals")
+    at.text_input(key="deal_log_name").set_value("Lakemont")
+    at.text_input(key="deal_log_account").set_value("Lakemont Bank")
+    click(at, "Log meeting")  # no notes
+    assert [e.value for e in at.error] == ["notes: the notes are empty"]
+    assert webui.get_app().deals.store.deals() == []

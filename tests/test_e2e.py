@@ -148,3 +148,45 @@ def test_a_pitch_in_a_real_browser(server: str, tmp_path: Path) -> None:
     if os.environ.get("PITCHCRAFT_SCREENSHOT"):
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_a_deal_in_a_real_browser(server: str, tmp_path: Path) -> None:
+    """Paste a meeting's notes on the Deals page, log it, and read the forecast call."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser`")
+    from playwright.sync_api import expect, sync_playwright
+
+    notes = (
+        ROOT / "examples" / "deals" / "lakemont-bank" / "2026-11-24-commit-call.md"
+    ).read_text()
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1300},
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{server}/deals", wait_until="domcontentloaded")
+            button = page.get_by_role("button", name="Log meeting")
+            expect(button).to_be_visible(timeout=STARTUP_SECONDS * 1000)
+            expect(page.get_by_test_id("stStatusWidget")).to_have_count(
+                0, timeout=PITCH_SECONDS * 1000
+            )
+            page.get_by_label("New deal's name").fill("Lakemont")
+            page.get_by_label("Account (new deal)").fill("Lakemont Bank")
+            page.get_by_label("Meeting notes").fill(notes)
+            button.click()
+            expect(page.get_by_text("Logged: Lakemont, 2026-11-24")).to_be_visible(
+                timeout=PITCH_SECONDS * 1000
+            )
+            page.get_by_role("tab", name="Deal").click()
+            expect(page.get_by_role("heading", name="Forecast call")).to_be_visible()
+            expect(page.get_by_text("Commit", exact=True).first).to_be_visible()
+            expect(page.get_by_role("heading", name="Close plan")).to_be_visible()
+            page.screenshot(path=str(tmp_path / "deals.png"), full_page=False)
+        finally:
+            context.close()
+    assert (tmp_path / "deals.png").stat().st_size > 20_000

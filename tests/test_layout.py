@@ -24,8 +24,9 @@ LAYERS: dict[str, set[str]] = {
     "jobs": {"core", "understand", "index", "retrieval", "personas"},
     "writers": {"core", "understand", "index", "retrieval", "personas", "jobs"},
     "training": {"core", "understand", "index", "retrieval", "personas", "jobs", "writers"},
+    "deals": {"core", "understand", "index", "retrieval", "personas", "jobs", "writers"},
 }
-LAYERS["service"] = LAYERS["training"] | {"training"}
+LAYERS["service"] = LAYERS["training"] | {"training", "deals"}
 LAYERS["evals"] = LAYERS["service"] | {"ingest", "service"}
 LAYERS["cli"] = LAYERS["evals"] | {"evals"}
 # Each library behind exactly one module (adapters), or a few that share one concern.

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from assistant import __version__
-from assistant.cli import commands, training
+from assistant.cli import commands, deals, training
 from assistant.cli.common import EXIT_PARTIAL, EXIT_USAGE
 from assistant.core.config import Settings
 from assistant.core.errors import LockedError, PitchcraftError
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.register(sub, common)
     training.register(sub, common)
+    deals.register(sub, common)
     return parser
 
 

@@ -184,26 +184,58 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _deal_fields(app: Any, args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
+    """``--deal``: the persona, account context and competitor the deal gives, for whichever
+    of them the command line does not (and which ones were used)."""
+    if not getattr(args, "deal", None):
+        return None, {}
+    ctx = app.deals.context(args.deal)
+    used = {k: v for k, v in ctx.used.items() if not getattr(args, k, None)}
+    return ctx, used
+
+
 def cmd_pitch(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.jobs.pitch import PitchRequest
+    from assistant.service import from_deal
 
     app = service(settings)
+    ctx, used = _deal_fields(app, args)
+    persona = args.persona or (ctx.persona if ctx else "")
+    if not persona:
+        raise ConfigError(
+            "give --persona (the deal names no buyer with a title)" if ctx else "give --persona"
+        )
     request = PitchRequest(
-        persona=args.persona,
-        account=args.account or "",
-        competitor=args.competitor,
+        persona=persona,
+        account=args.account or (ctx.account if ctx else ""),
+        competitor=args.competitor or (ctx.competitor if ctx else None),
         company=args.company or "",
         n_features=args.features,
     )
-    return emit_result(args, app, lambda sink: app.pitch(request, on_text=sink))
+
+    def run(sink: Any) -> Any:
+        result = app.pitch(request, on_text=sink)
+        return from_deal(result, ctx.deal, used) if ctx else result
+
+    return emit_result(args, app, run)
 
 
 def cmd_objection(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.jobs.objection import ObjectionRequest
+    from assistant.service import from_deal
 
     app = service(settings)
-    request = ObjectionRequest(args.text, args.persona, args.competitor)
-    return emit_result(args, app, lambda sink: app.objection(request, on_text=sink))
+    ctx, used = _deal_fields(app, args)
+    used.pop("account", None)  # an objection takes no account context
+    persona = args.persona or (ctx.persona if ctx else None) or None
+    competitor = args.competitor or (ctx.competitor if ctx else None)
+    request = ObjectionRequest(args.text, persona, competitor)
+
+    def run(sink: Any) -> Any:
+        result = app.objection(request, on_text=sink)
+        return from_deal(result, ctx.deal, used) if ctx else result
+
+    return emit_result(args, app, run)
 
 
 def cmd_upsell(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,17 +286,19 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("pitch", parents=[common], help="a persona-tailored, cited pitch")
-    p.add_argument("--persona", required=True, help="persona id or any job title")
+    p.add_argument("--persona", help="persona id or any job title (or from --deal)")
     p.add_argument("--account", help="account context: situation, pains, systems")
     p.add_argument("--competitor", help="competitor in the deal")
     p.add_argument("--company", help="the prospect's company name")
     p.add_argument("--features", type=int, default=3, help="features to pick (default 3)")
+    p.add_argument("--deal", help="take persona, account context and competitor from this deal")
     p.set_defaults(func=cmd_pitch)
 
     p = sub.add_parser("objection", parents=[common], help="handle an objection, with sources")
     p.add_argument("text", help="the objection, in the buyer's words")
     p.add_argument("--persona", help="persona id or job title of who raised it")
     p.add_argument("--competitor", help="competitor in the deal")
+    p.add_argument("--deal", help="take persona and competitor from this deal")
     p.set_defaults(func=cmd_objection)
 
     p = sub.add_parser("upsell", parents=[common], help="an expansion narrative for an account")

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(
         25.0, gt=0, description="Largest file the app accepts per upload, in megabytes."
     )
+    deal_notes_max_kb: float = Field(
+        512.0, gt=0, description="Largest meeting notes `deal log` accepts, in kilobytes."
+    )
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Persona and prompt files.")
     llm: Literal["auto", "offline", "openai"] = Field(
         "auto", description="auto: the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set."

@@ -26,3 +26,7 @@ class LockedError(PitchcraftError):
 
 class LLMError(PitchcraftError):
     """The language model could not produce a usable answer."""
+
+
+class DealError(PitchcraftError):
+    """An unknown deal, unusable notes or a CRM file that cannot be read."""

@@ -22,7 +22,8 @@ _ABBREV = (
     "min.",
     "max.",
 )
-_SPLIT_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$€£])")
+# A sentence ends at . ! or ? (and the closing quote or bracket after it, which it keeps).
+_SPLIT_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9$€£])")
 _LIST_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _NUMBER_RE = re.compile(
     r"(?<![\w.])[$€£]?\d+(?:[.,]\d+)*(?:\s?(?:%|k|m|bn|x|ms|gb|tb|pb))?(?![\w])", re.I

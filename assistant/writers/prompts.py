@@ -21,6 +21,7 @@ TASK_VARIABLES: dict[str, frozenset[str]] = {
     "ask": frozenset({"question", "sources"}),
     "quiz_questions": frozenset({"n", "topic", "sources"}),
     "grading": frozenset({"question", "answer_key", "key_points", "learner_answer", "sources"}),
+    "deal_notes": frozenset({"fields", "sources"}),  # meeting notes → a deal record
     "fix": frozenset({"problems"}),  # after a reply fails verification
 }
 

@@ -1,0 +1,145 @@
+"""The close plan: the purchase steps the notes do not show as done (security review, legal
+review, procurement, signature; ``prompts/forecast.yaml``), each with the internal team to
+involve and by when, read from the knowledge base's own who-to-involve and process documents
+(cited), and planned back from the deal's close date by each team's lead time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.core.records import Chunk
+from assistant.core.results import citation_of
+from assistant.deals.forecast import ForecastRules, Step, sentences_of
+from assistant.deals.records import Deal, Meeting
+from assistant.index.filters import Filters
+from assistant.index.kb import KnowledgeBase
+from assistant.index.lexical import tokenize
+from assistant.retrieval.evidence import Evidence, chunk_sentences
+from assistant.retrieval.retriever import Retriever
+
+SEARCH_K = 12
+LEAD_RE = re.compile(r"\b(\d{1,3})\s+(business|working|calendar)?\s*days?\b", re.I)
+REQUEST_RE = re.compile(
+    r"^\s*(?:how to (?:request|ask)|to request|request(?:s)? (?:go|through))", re.I
+)
+
+
+@dataclass
+class PlanStep:
+    step: str
+    involve: str  # the team, as the knowledge base names it ("" when it names none)
+    when: dt.date | None  # start by
+    lead_days: int
+    evidence: list[Evidence] = field(default_factory=list)
+    note: str = ""
+
+    def to_json(self, today: dt.date) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "involve": self.involve,
+            "when": self.when.isoformat() if self.when else None,
+            "overdue": bool(self.when and self.when < today),
+            "lead_days": self.lead_days,
+            "note": self.note,
+            "citations": [citation_of(e.chunk, e.text) for e in self.evidence],
+        }
+
+
+def close_plan(
+    kb: KnowledgeBase, rules: ForecastRules, deal: Deal, meetings: list[Meeting], today: dt.date
+) -> list[PlanStep]:
+    """The steps left, earliest first, each with whom to involve and when to start."""
+    said = [text for text, _ in sentences_of(meetings)]
+    left = [
+        s for s in rules.close_plan if not any(rules.affirms(s.done, t, done=True) for t in said)
+    ]
+    retriever = Retriever(kb) if not kb.is_empty() else None
+    planned = [_team(kb, retriever, s) for s in left]
+    # Back from the close date: the last step ends on it, each earlier one ends where the
+    # next begins. Without a close date the plan runs forward from today.
+    if deal.close_date:
+        end = deal.close_date
+        for p in reversed(planned):
+            p.when = end - dt.timedelta(days=_calendar(p.lead_days))
+            end = p.when
+    else:
+        start = today
+        for p in planned:
+            p.when = start
+            start += dt.timedelta(days=_calendar(p.lead_days))
+    for p in planned:
+        if p.when and p.when < today:
+            p.note = (p.note + "; " if p.note else "") + "late: start now"
+    return planned
+
+
+def _team(kb: KnowledgeBase, retriever: Retriever | None, step: Step) -> PlanStep:
+    """The team the knowledge base says to bring in for a step, with its lead time."""
+    if retriever is None:
+        return PlanStep(step.step, "", None, step.lead_days, note="the knowledge base is empty")
+    hits = retriever.search(step.find, k=SEARCH_K, filters=Filters()).hits
+    internal = [h.chunk for h in hits if h.chunk.internal]
+    directory = [c for c in internal if _in_directory(kb, c)]
+    best = (directory or internal)[:1]
+    if not best:
+        return PlanStep(
+            step.step,
+            "",
+            None,
+            step.lead_days,
+            note="no who-to-involve or process page names a team",
+        )
+    chunk = best[0]
+    section = _section_chunks(kb, chunk)
+    team = (
+        chunk.heading.split(" > ")[1]
+        if _in_directory(kb, chunk) and " > " in chunk.heading
+        else chunk.meta.title
+    )
+    lines = chunk_sentences(section, min_words=4)
+    wanted = set(tokenize(step.find))
+    not_reasons = tuple(kb.conventions.involve_not_reasons)
+    reasons = [e for e in lines if not e.text.lower().startswith(not_reasons)]
+    why = max(reasons, key=lambda e: len(wanted & set(tokenize(e.text))), default=None)
+    how = next((e for e in lines if REQUEST_RE.match(e.text)), None)
+    lead, lead_line = _lead_days(lines, step)
+    evidence = [e for e in (why, lead_line or how) if e is not None]
+    evidence = [e for i, e in enumerate(evidence) if e.text not in {x.text for x in evidence[:i]}]
+    note = "" if lead_line else f"lead time {step.lead_days} business days (the rules' default)"
+    return PlanStep(step.step, team, None, lead, evidence, note)
+
+
+def _in_directory(kb: KnowledgeBase, chunk: Chunk) -> bool:
+    return bool(kb.conventions.matches("involve_directory", f"{chunk.meta.title} {chunk.source}"))
+
+
+def _section_chunks(kb: KnowledgeBase, chunk: Chunk) -> list[Chunk]:
+    """The chunks of the same top-level section (a team's whole entry)."""
+    parts = chunk.heading.split(" > ")
+    prefix = " > ".join(parts[:2])
+    return [c for c in kb.manifest.source_chunks(chunk.source) if c.heading.startswith(prefix)]
+
+
+def _lead_days(lines: list[Evidence], step: Step) -> tuple[int, Evidence | None]:
+    """The lead time the team's entry gives for this kind of step (the figure next to the
+    step's own words, else the first one), in business days."""
+    wanted = set(tokenize(step.find))
+    best: tuple[int, int, Evidence] | None = None
+    for e in lines:
+        for m in LEAD_RE.finditer(e.text):
+            near = e.text[max(0, m.start() - 60) : m.end()]
+            score = len(wanted & set(tokenize(near)))
+            days = int(m.group(1))
+            if (m.group(2) or "").lower() == "calendar":
+                days = math.ceil(days * 5 / 7)
+            if best is None or score > best[0]:
+                best = (score, days, e)
+    return (best[1], best[2]) if best else (step.lead_days, None)
+
+
+def _calendar(business_days: int) -> int:
+    return math.ceil(business_days * 7 / 5)

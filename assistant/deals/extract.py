@@ -1,0 +1,309 @@
+"""Meeting notes → summary, next steps and MEDDPICC signals, each quoting the notes verbatim.
+
+Offline, by rules (``prompts/meddpicc.yaml``: a field's signal patterns make a sentence a
+candidate; closeness in meaning to the field's examples ranks candidates) and the notes' own
+structure (attendees, speakers, a "Next steps" list). A field the notes do not say stays
+empty. ``verified`` is the one check every extraction passes, offline or by an LLM: a signal
+whose quote is not in the notes, or whose field or speaker is unknown, is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.core.yamlfile import load_model
+from assistant.deals.notes import DATE_RE, ParsedNotes, Utterance, parse_date
+from assistant.deals.records import FIELDS, Attendee, Extraction, NextStep, Signal
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+MAX_PER_FIELD = 2  # signals per field per meeting: the best-supported first
+MAX_VALUE_WORDS = 14  # a value longer than this is cut to its clause
+SIMILARITY_FLOOR, SIMILARITY_SPAN = 0.1, 0.5  # cosines rescaled to [0, 1]
+_REPORTED_RE = re.compile(
+    r"^(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?:\([^)]*\)\s+)?(?:said|says|confirmed|"
+    r"mentioned|told us|explained|asked|stated|noted|agreed|shared|added|wants|needs|expects|"
+    r"loves?|loved|will|is|was|has|owns|thinks|thought|raised|worries)\b"
+)
+_OWNER_RE = re.compile(
+    r"^(?P<owner>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s*(?::|\s+to\s+|\s+will\s+)"
+    r"|\((?:owner|who)\s*:\s*(?P<owner2>[^)]+)\)|@(?P<owner3>[A-Z][\w'’-]+)"
+)
+_STEP_RE = re.compile(
+    r"\b(?:next step|action item|follow[- ]up|will send|to send|to book|to schedule|to share|"
+    r"to set up|to introduce|will book|will schedule|will share|will introduce)\b",
+    re.I,
+)
+_TITLE_RE = re.compile(
+    r"\b(?:C[EFIOTS]O|CISO|CRO|CMO|CPO|(?:S?VP|vice president|head|director|chief)\s+of\s+[\w&-]+"
+    r"(?:\s+[\w&-]+)?|(?:S?VP|head|director)\s+[\w&-]+|(?:general )?counsel|controller|owner)\b"
+)
+_UNIT = (
+    r"(?:%|percent\b|k\b|m\b|x\b|(?:hours?|hrs|days?|weeks?|months?|years?|minutes?|mins?|"
+    r"people|persons|FTEs?|staff|seats|users|interfaces|systems|tickets|errors)\b)"
+)
+_AMOUNT = r"[$€£]\d[\d,.]*(?:\s?[kKmM]\b)?|\d[\d,.]*(?:\s?[-–]\s?\d[\d,.]*)?\s?" + _UNIT
+_NUMBER_PHRASE_RE = re.compile(
+    rf"(?:from\s+)?(?:{_AMOUNT})(?:\s+(?:a|per)\s+\w+)?"
+    rf"(?:\s+(?:to|down to|up to)\s+(?:{_AMOUNT}|[$€£]?\d[\d,.]*))?",
+    re.I,
+)
+
+
+class FieldRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str = Field(min_length=1)
+    signals: list[str] = Field(min_length=1)
+    examples: list[str] = Field(min_length=1)
+
+    @field_validator("signals")
+    @classmethod
+    def _compiles(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                re.compile(value, re.I)
+            except re.error as exc:
+                raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
+        return values
+
+
+class NoteRules(BaseModel):
+    """``prompts/meddpicc.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fields: dict[str, FieldRule]
+    min_similarity: float = Field(ge=0, le=1)
+    not_evidence: list[str] = Field(default_factory=list)
+    risk_headings: str
+
+    @field_validator("risk_headings")
+    @classmethod
+    def _heading_compiles(cls, value: str) -> str:
+        FieldRule._compiles([value])
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _every_field(cls, fields: dict[str, FieldRule]) -> dict[str, FieldRule]:
+        missing, unknown = set(FIELDS) - set(fields), set(fields) - set(FIELDS)
+        if missing or unknown:
+            raise ValueError(f"missing {sorted(missing)}, unknown {sorted(unknown)}")
+        return fields
+
+    @cached_property
+    def patterns(self) -> dict[str, list[re.Pattern[str]]]:
+        return {f: [re.compile(p, re.I) for p in r.signals] for f, r in self.fields.items()}
+
+    @cached_property
+    def excluded(self) -> list[re.Pattern[str]]:
+        return [re.compile(p, re.I) for p in self.not_evidence]
+
+
+def load_note_rules(prompts_dir: Path) -> NoteRules:
+    return load_model(prompts_dir / "meddpicc.yaml", NoteRules)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    field: str
+    utterance: Utterance
+    hits: int
+    similarity: float
+
+
+class NoteExtractor:
+    """Reads one meeting's parsed notes into an ``Extraction`` (the rules' example sentences
+    are embedded once)."""
+
+    def __init__(
+        self, rules: NoteRules, embed: Embed | None = None, competitors: Sequence[str] = ()
+    ) -> None:
+        self.rules = rules
+        self.embed = embed
+        self.competitors = list(competitors)
+        self._examples: dict[str, np.ndarray] = {}
+        if embed is not None:
+            for name, rule in rules.fields.items():
+                self._examples[name] = embed(rule.examples)
+
+    def extract(self, parsed: ParsedNotes, date: dt.date) -> Extraction:
+        risky = re.compile(self.rules.risk_headings)
+        utterances = [
+            u
+            for u in parsed.utterances
+            if not self._excluded(u.text) and not (u.section and risky.search(u.section))
+        ]
+        signals = self.signals(parsed, utterances)
+        steps = next_steps(parsed, date)
+        return Extraction(
+            summary=summary(parsed, signals, steps),
+            next_steps=steps,
+            signals=signals,
+            attendees=list(parsed.attendees),
+        )
+
+    def _excluded(self, text: str) -> bool:
+        return any(p.search(text) for p in self.rules.excluded)
+
+    def signals(self, parsed: ParsedNotes, utterances: list[Utterance]) -> list[Signal]:
+        spoken = [u for u in utterances if not u.next_step]
+        if not spoken:
+            return []
+        sims = self._similarities([u.text for u in spoken])
+        candidates: list[_Candidate] = []
+        for i, u in enumerate(spoken):
+            for name in FIELDS:
+                hits = sum(bool(p.search(u.text)) for p in self.rules.patterns[name])
+                if name == "competition" and self._rivals(u.text):
+                    hits += 1
+                if not hits:
+                    continue
+                similarity = float(sims[name][i]) if name in sims else 1.0
+                if similarity >= self.rules.min_similarity or hits >= 2:
+                    candidates.append(_Candidate(name, u, hits, similarity))
+        out: list[Signal] = []
+        for name in FIELDS:
+            mine = sorted(
+                (c for c in candidates if c.field == name),
+                key=lambda c: (-(c.similarity + 0.25 * min(c.hits, 2)), spoken.index(c.utterance)),
+            )
+            for c in mine[:MAX_PER_FIELD]:
+                speaker = _speaker(parsed, c.utterance)
+                out.append(
+                    Signal(name, self._value(name, c.utterance, parsed), c.utterance.text, speaker)
+                )
+        return out
+
+    def _similarities(self, texts: list[str]) -> dict[str, np.ndarray]:
+        if self.embed is None or not self._examples:
+            return {}
+        vectors = self.embed(texts)
+        return {
+            name: np.clip(((vectors @ ex.T).max(axis=1) - SIMILARITY_FLOOR) / SIMILARITY_SPAN, 0, 1)
+            for name, ex in self._examples.items()
+        }
+
+    def _rivals(self, text: str) -> list[str]:
+        return [c for c in self.competitors if re.search(rf"\b{re.escape(c)}\b", text, re.I)]
+
+    def _value(self, name: str, u: Utterance, parsed: ParsedNotes) -> str:
+        """The field's value in a few words: a person for the economic buyer and champion, a
+        rival's name for competition, the figures for metrics, the date for the decision."""
+        text = u.text
+        if name in ("economic_buyer", "champion"):
+            person = _named_person(parsed, u)
+            if person:
+                return f"{person.name} ({person.title})" if person.title else person.name
+            title = _TITLE_RE.search(text)
+            if title:
+                return title.group(0)
+        if name == "competition":
+            rivals = self._rivals(text)
+            if rivals:
+                return ", ".join(rivals)
+        if name == "metrics":
+            figures = [
+                m.group(0).strip()
+                for m in _NUMBER_PHRASE_RE.finditer(text)
+                if re.search(r"\d", m.group(0))
+            ]
+            if figures:
+                return "; ".join(dict.fromkeys(figures))
+        if name == "decision_process":
+            m = DATE_RE.search(text)
+            if m and re.search(r"\d", m.group(0)):
+                return m.group(0)
+        return _clause(text)
+
+
+def verified(notes: str, signals: Sequence[Signal]) -> tuple[list[Signal], list[str]]:
+    """The signals whose quote is the notes' own words (spacing aside), field known and
+    speaker "buyer" or "rep"; and a plain reason for each one dropped."""
+    flat = " ".join(notes.split())
+    kept, dropped = [], []
+    for s in signals:
+        quote = " ".join(s.quote.split())
+        if s.field not in FIELDS:
+            dropped.append(f"unknown field {s.field!r}")
+        elif not quote or quote not in flat:
+            dropped.append(f"{s.field}: the quote is not in the notes ({quote[:60]!r})")
+        elif s.speaker not in ("buyer", "rep"):
+            dropped.append(f"{s.field}: speaker must be buyer or rep, not {s.speaker!r}")
+        else:
+            kept.append(
+                Signal(s.field, s.value.strip() or _clause(quote), s.quote.strip(), s.speaker)
+            )
+    return kept, dropped
+
+
+def next_steps(parsed: ParsedNotes, date: dt.date) -> list[NextStep]:
+    """The notes' next steps: lines under a next-steps heading, or sentences that say one
+    ("Sam to send the answers by Nov 20"), with an owner and a due date when they give one."""
+    out: list[NextStep] = []
+    for u in parsed.utterances:
+        if not (u.next_step or _STEP_RE.search(u.text)):
+            continue
+        owner = u.speaker
+        m = _OWNER_RE.search(u.text)
+        if not owner and m:
+            owner = (m["owner"] or m["owner2"] or m["owner3"] or "").strip()
+            if not (parsed.person(owner) or (m["owner2"] or m["owner3"])):
+                owner = owner if owner.split()[0] not in ("We", "They", "I", "Next") else ""
+        person = parsed.person(owner) if owner else None
+        due = parse_date(u.text, date)
+        out.append(
+            NextStep(u.text, person.name if person else owner, due.isoformat() if due else "")
+        )
+    return out
+
+
+def summary(parsed: ParsedNotes, signals: Sequence[Signal], steps: Sequence[NextStep]) -> str:
+    """A short, factual summary: who met, what the notes covered, how many next steps."""
+    buyers = [a for a in parsed.attendees if a.side != "seller"]
+    who = "; ".join(f"{a.name} ({a.title})" if a.title else a.name for a in buyers)
+    covered = [f.replace("_", " ") for f in FIELDS if any(s.field == f for s in signals)]
+    parts = [f"Met {who}." if who else "Meeting notes logged."]
+    parts.append(
+        f"Covered: {', '.join(covered)}." if covered else "No qualification signal in the notes."
+    )
+    if steps:
+        parts.append(f"{len(steps)} next step{'s' if len(steps) > 1 else ''}.")
+    return " ".join(parts)
+
+
+def _speaker(parsed: ParsedNotes, u: Utterance) -> str:
+    """ "buyer" when a buyer-side attendee said it (as a transcript speaker, or reported: "Maria
+    confirmed…"); otherwise "rep": the seller said it, or it is the rep's own note."""
+    if u.speaker:
+        return "buyer" if parsed.side_of(u.speaker) == "buyer" else "rep"
+    m = _REPORTED_RE.match(u.text)
+    if m:
+        person = parsed.person(m["name"])
+        if person and person.side == "buyer":
+            return "buyer"
+    return "rep"
+
+
+def _named_person(parsed: ParsedNotes, u: Utterance) -> Attendee | None:
+    """The buyer-side attendee a sentence is about (named in it), else its buyer speaker."""
+    for a in parsed.attendees:
+        if a.side == "seller":
+            continue
+        first = a.name.split()[0]
+        if re.search(rf"\b(?:{re.escape(a.name)}|{re.escape(first)})\b", u.text):
+            return a
+    if u.speaker and parsed.side_of(u.speaker) == "buyer":
+        return parsed.person(u.speaker)
+    return None
+
+
+def _clause(text: str) -> str:
+    words = text.strip().rstrip(".").split()
+    return " ".join(words[:MAX_VALUE_WORDS]) + ("…" if len(words) > MAX_VALUE_WORDS else "")
