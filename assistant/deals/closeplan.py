@@ -23,6 +23,12 @@ from assistant.retrieval.retriever import Retriever
 
 SEARCH_K = 12
 LEAD_RE = re.compile(r"\b(\d{1,3})\s+(business|working|calendar)?\s*days?\b", re.I)
+# A figure of days is a lead time only in a sentence about how long the team takes.
+LEAD_WORDS_RE = re.compile(
+    r"\b(?:lead times?|turnaround|within|returned|respond\w*|takes?|needs?|notice|sla|review)\b",
+    re.I,
+)
+MIN_SHARED_WORDS = 2  # a process sentence bears on a step when it shares this many of its words
 REQUEST_RE = re.compile(
     r"^\s*(?:how to (?:request|ask)|to request|request(?:s)? (?:go|through))", re.I
 )
@@ -78,30 +84,27 @@ def close_plan(
 
 
 def _team(kb: KnowledgeBase, retriever: Retriever | None, step: Step) -> PlanStep:
-    """The team the knowledge base says to bring in for a step, with its lead time."""
+    """The team the knowledge base's who-to-involve directory says to bring in for a step,
+    with its lead time; without a directory entry, the internal process passage that bears on
+    the step most, cited, and no team invented."""
     if retriever is None:
         return PlanStep(step.step, "", None, step.lead_days, note="the knowledge base is empty")
     hits = retriever.search(step.find, k=SEARCH_K, filters=Filters()).hits
     internal = [h.chunk for h in hits if h.chunk.internal]
-    directory = [c for c in internal if _in_directory(kb, c)]
-    best = (directory or internal)[:1]
-    if not best:
-        return PlanStep(
-            step.step,
-            "",
-            None,
-            step.lead_days,
-            note="no who-to-involve or process page names a team",
-        )
-    chunk = best[0]
-    section = _section_chunks(kb, chunk)
-    team = (
-        chunk.heading.split(" > ")[1]
-        if _in_directory(kb, chunk) and " > " in chunk.heading
-        else chunk.meta.title
-    )
-    lines = chunk_sentences(section, min_words=4)
+    directory = [c for c in internal if _in_directory(kb, c) and " > " in c.heading]
     wanted = set(tokenize(step.find))
+    if not directory:
+        related = [
+            e
+            for e in chunk_sentences(internal[:SEARCH_K], min_words=4)
+            if len(wanted & set(tokenize(e.text))) >= MIN_SHARED_WORDS
+        ]
+        best = max(related, key=lambda e: len(wanted & set(tokenize(e.text))), default=None)
+        note = "no who-to-involve entry names a team for this step"
+        return PlanStep(step.step, "", None, step.lead_days, [best] if best else [], note)
+    chunk = directory[0]
+    team = chunk.heading.split(" > ")[1]
+    lines = chunk_sentences(_section_chunks(kb, chunk), min_words=4)
     not_reasons = tuple(kb.conventions.involve_not_reasons)
     reasons = [e for e in lines if not e.text.lower().startswith(not_reasons)]
     why = max(reasons, key=lambda e: len(wanted & set(tokenize(e.text))), default=None)
@@ -130,6 +133,8 @@ def _lead_days(lines: list[Evidence], step: Step) -> tuple[int, Evidence | None]
     wanted = set(tokenize(step.find))
     best: tuple[int, int, Evidence] | None = None
     for e in lines:
+        if not LEAD_WORDS_RE.search(e.text):
+            continue
         for m in LEAD_RE.finditer(e.text):
             near = e.text[max(0, m.start() - 60) : m.end()]
             score = len(wanted & set(tokenize(near)))
