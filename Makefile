@@ -29,7 +29,8 @@ $(MODEL_STAMP): pyproject.toml $(STAMP)
 	touch $(MODEL_STAMP)
 
 # Ingest the sample knowledge only when the store is empty (a document deleted in the app stays
-# deleted); `make ingest` refreshes it incrementally. Then serve the app on $(HOST):$(PORT).
+# deleted); `make ingest` refreshes it incrementally. Then serve the app on $(HOST):$(PORT)
+# (`pitchcraft serve` refuses a non-loopback HOST unless sign-in is configured: see README).
 run: install
 	@if $(BIN)/python -c "import sys; from assistant.core.config import Settings; \
 	from assistant.index.kb import KnowledgeBase; \
@@ -38,8 +39,7 @@ run: install
 		$(BIN)/pitchcraft --kb $(KB) ingest knowledge || [ $$? -eq 1 ]; \
 	else echo "Knowledge store $(KB) is ready (make ingest refreshes knowledge/)"; fi
 	@echo "Pitchcraft: http://$(HOST):$(PORT)"
-	PITCHCRAFT_KB=$(KB) $(BIN)/streamlit run app.py --server.headless true \
-		--server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
+	PITCHCRAFT_KB=$(KB) $(BIN)/pitchcraft serve --host $(HOST) --port $(PORT)
 
 ingest: install
 	$(BIN)/pitchcraft --kb $(KB) ingest knowledge

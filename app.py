@@ -30,14 +30,17 @@ pages = {
         st.Page("webui/pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
 }
-page = st.navigation(pages)
-
 app = webui.app_or_stop()
+user = webui.gate(app)  # a signed-out visitor stops here, before any page is offered
+page = st.navigation(pages)
 with st.sidebar:
     info = webui.status(app)
     st.caption(
         f"{len(info['documents'])} documents · {info['chunks']} chunks · {info['stale']} stale  \n"
         f"Writer: {app.writer.name}"
     )
+    if user.signed_in:
+        st.caption(f"Signed in as {user.who} ({user.role})")
+        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="sign_out")
 webui.first_run_notice(app)
 page.run()

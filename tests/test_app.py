@@ -17,6 +17,8 @@ from fake_openai import fake_openai_fixture as fake_openai_fixture  # the fixtur
 from streamlit.testing.v1 import AppTest
 
 import webui
+from assistant.access.workspace import Workspace
+from assistant.core.errors import AccessDenied
 from assistant.index.embeddings import HashingEmbedder
 from assistant.jobs.objection import objection_pairs
 from webui import learning, results
@@ -83,9 +85,14 @@ def kb_dir(knowledge_kb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 @pytest.fixture(autouse=True)
 def fresh_app(counting: CountingEmbedder) -> Iterator[None]:
+    """A fresh service over a copy of the sample store, served (as `make run` does) on
+    127.0.0.1: sign-in is off unless a test configures it."""
     st.cache_resource.clear()
     webui.use_embedder(counting)
+    previous = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
     yield
+    st.config.set_option("server.address", previous)
     st.cache_resource.clear()
     webui.use_embedder(None)
 
@@ -615,3 +622,111 @@ def test_deals_page_reports_bad_notes_in_one_line(kb_dir: Path) -> None:
     click(at, "Log meeting")  # no notes
     assert [e.value for e in at.error] == ["notes: the notes are empty"]
     assert webui.get_app().deals.store.deals() == []
+
+
+# -- sign-in and roles ----------------------------------------------------------------------------
+
+AUTH = {
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "cookie-SECRET-never-shown",
+    "client_id": "pitchcraft",
+    "client_secret": "client-SECRET-never-shown",
+    "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+}
+
+
+@pytest.fixture
+def roles_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "roles.yaml"
+    path.write_text(
+        "default: rep\nusers:\n  erin@example.com: enablement\n  ada@example.com: admin\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PITCHCRAFT_ROLES_FILE", str(path))
+    return path
+
+
+def signed_in(email: str | None, page: str | None = None) -> AppTest:
+    """The app with sign-in configured, as ``email`` (None: signed out)."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = (
+        {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()}
+        if email
+        else {"is_logged_in": False}
+    )
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(PAGES[page]).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def test_signed_out_sees_only_the_sign_in(kb_dir: Path, roles_file: Path) -> None:
+    at = signed_in(None)
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert [t.value for t in at.title] == ["Pitchcraft"]
+    assert not at.text_area and not at.selectbox  # no page was offered
+    at.switch_page(PAGES["Knowledge"]).run()  # a direct link changes nothing
+    assert [b.label for b in at.button] == ["Sign in"] and not at.dataframe
+
+
+def test_a_rep_cannot_reach_ingest_or_delete(kb_dir: Path, roles_file: Path) -> None:
+    at = signed_in("rita@example.com", "Knowledge")
+    assert "Signed in as rita@example.com (rep)" in at.sidebar.caption[1].value
+    labels = [b.label for b in at.button]
+    assert "Ingest files" not in labels and "Delete document" not in labels
+    assert "Ingest folder" not in labels and "Rebuild" not in labels
+    assert any("enablement and admins load" in i.value for i in at.info)
+    app, user = webui.get_app(), at.session_state["pitchcraft_user"]
+    assert (user.email, user.role) == ("rita@example.com", "rep")
+    with pytest.raises(AccessDenied):  # the direct call, past any page, as this session's user
+        Workspace(app, user).delete(app.kb.manifest.documents()[0].source)
+    assert len(app.kb.manifest.documents()) == 23
+    deals = signed_in("rita@example.com", "Deals")
+    assert "Import from CRM" not in texts(deals)
+
+
+def test_enablement_loads_knowledge_and_the_audit_log_records_it(
+    kb_dir: Path, roles_file: Path, tmp_path: Path
+) -> None:
+    at = signed_in("erin@example.com", "Knowledge")
+    assert "Ingest files" in [b.label for b in at.button]
+    folder = tmp_path / "enablement"
+    (folder / "products").mkdir(parents=True)
+    (folder / "products" / "tidewater.md").write_bytes(NEW_DOC)
+    at.text_input(key="folder_path").set_value(str(folder))
+    click(at, "Ingest folder")
+    assert "1 added" in at.success[0].value
+    entries = Workspace(webui.get_app(), at.session_state["pitchcraft_user"]).audit.entries()
+    assert (entries[0].who, entries[0].role, entries[0].action) == (
+        "erin@example.com",
+        "enablement",
+        "knowledge.ingest",
+    )
+    admin = signed_in("ada@example.com", "Settings")
+    assert "Audit log" in texts(admin)
+    assert "knowledge.ingest" in texts(admin)
+
+
+def test_sign_in_secrets_are_never_shown(kb_dir: Path, roles_file: Path) -> None:
+    at = signed_in("ada@example.com", "Settings")
+    shown = texts(at)
+    assert "SECRET" not in shown
+    rows = dict(zip(at.table[0].value["Setting"], at.table[0].value["Value"], strict=True))
+    assert rows["Sign-in client secret"] == "set (never shown)"
+    assert rows["Sign-in cookie secret"] == "set (never shown)"
+    assert rows["Sign-in (OpenID Connect)"] == "on, provider idp.example"
+
+
+def test_an_open_address_without_sign_in_refuses_to_serve(kb_dir: Path) -> None:
+    st.config.set_option("server.address", "0.0.0.0")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    assert [e.value for e in at.error] == [
+        "refusing to serve on 0.0.0.0 without sign-in: .streamlit/secrets.toml needs [auth] "
+        "(see the README's team server), or set PITCHCRAFT_ALLOW_OPEN_SERVER=1 to serve "
+        "without it"
+    ]
+    assert not at.button and not at.text_area

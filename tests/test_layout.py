@@ -28,7 +28,8 @@ LAYERS: dict[str, set[str]] = {
 }
 LAYERS["service"] = LAYERS["training"] | {"training", "deals"}
 LAYERS["evals"] = LAYERS["service"] | {"ingest", "service"}
-LAYERS["cli"] = LAYERS["evals"] | {"evals"}
+LAYERS["access"] = LAYERS["service"] | {"ingest", "service"}
+LAYERS["cli"] = LAYERS["evals"] | {"evals", "access"}
 # Each library behind exactly one module (adapters), or a few that share one concern.
 LIBRARIES: dict[str, set[str]] = {
     "chromadb": {"index.store"},

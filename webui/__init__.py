@@ -20,12 +20,15 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from assistant.access.roles import User, load_roles
+from assistant.access.server import auth_missing, serving_problem
+from assistant.access.workspace import Workspace, local_user
 from assistant.core.config import REPO_ROOT, Settings
 from assistant.core.errors import PitchcraftError
 from assistant.index.embeddings import Embedder
 from assistant.index.kb import KnowledgeBase
 from assistant.index.status import kb_status
-from assistant.ingest.pipeline import IngestReport, ProgressCallback, ingest
+from assistant.ingest.pipeline import IngestReport, ProgressCallback
 from assistant.jobs.accounts import parse_account
 from assistant.jobs.objection import objection_pairs
 from assistant.service import Pitchcraft
@@ -96,6 +99,62 @@ def app_or_stop() -> Pitchcraft:
     raise AssertionError("unreachable")  # st.stop() raises
 
 
+# -- who is here ---------------------------------------------------------------------------------
+
+
+def auth_section() -> dict[str, Any] | None:
+    """The ``[auth]`` section of Streamlit's secrets, when there is one."""
+    try:
+        return dict(st.secrets["auth"]) if "auth" in st.secrets else None
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return None
+
+
+def sign_in_required() -> bool:
+    return auth_section() is not None
+
+
+def gate(app: Pitchcraft) -> User:
+    """Who is using the app, or a stop: a server reachable from other machines without sign-in
+    refuses to serve (one line); with sign-in configured, a signed-out visitor sees only the
+    sign-in. Sign-in off (loopback, no ``[auth]``): the local user, every permission."""
+    auth = auth_section()
+    problem = serving_problem(st.get_option("server.address"), auth, app.settings.allow_open_server)
+    if problem:
+        st.error(problem, icon=":material/lock:")
+        st.stop()
+    if auth is None:
+        user = local_user()
+    else:
+        missing = auth_missing(auth)
+        if missing:
+            st.error(f"sign-in is set up without {', '.join(missing)} in .streamlit/secrets.toml")
+            st.stop()
+        if not st.user.is_logged_in:
+            st.title("Pitchcraft")
+            st.markdown(
+                "Sign in with your company account to pitch, ask, train and see your deals."
+            )
+            st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+            st.stop()
+        email = str(st.user.get("email") or "")
+        name = str(st.user.get("name") or email)
+        groups = tuple(str(g) for g in (st.user.get("groups") or ()))
+        with shown_errors():
+            role = load_roles(app.settings.roles_file).role_of(email, groups)
+        user = User(email, name, role, groups)
+    st.session_state["pitchcraft_user"] = user
+    return user
+
+
+def workspace(app: Pitchcraft) -> Workspace:
+    """The current user's workspace: every change it makes is checked and audited."""
+    user = st.session_state.get("pitchcraft_user")
+    if not isinstance(user, User):
+        user = gate(app)
+    return Workspace(app, user)
+
+
 # -- settings shown to the user ------------------------------------------------------------------
 
 
@@ -110,7 +169,25 @@ def settings_rows(app: Pitchcraft) -> list[tuple[str, str]]:
     recorded, backend = "", app.kb.embedder.backend
     with contextlib.suppress(PitchcraftError):
         recorded = app.kb.store.info.embed_model if not app.kb.is_empty() else ""
+    auth = auth_section()
+    secrets = auth or {}
+    providers = [secrets] + [v for v in secrets.values() if isinstance(v, dict)]
+    metadata = next(
+        (p.get("server_metadata_url") for p in providers if p.get("server_metadata_url")), ""
+    )
+    client_secret = any(p.get("client_secret") for p in providers)
     return [
+        (
+            "Sign-in (OpenID Connect)",
+            f"on, provider {_host(metadata)}" if auth else "off (loopback only)",
+        ),
+        ("Sign-in client secret", "set (never shown)" if client_secret else "not set"),
+        (
+            "Sign-in cookie secret",
+            "set (never shown)" if secrets.get("cookie_secret") else "not set",
+        ),
+        ("Roles file (PITCHCRAFT_ROLES_FILE)", str(s.roles_file)),
+        ("Server folders the app may ingest", ", ".join(str(p) for p in s.ingest_root_paths())),
         ("Active writer", f"{writer} ({app.writer.name})"),
         ("Why this writer", why),
         ("LLM mode (PITCHCRAFT_LLM)", s.llm),
@@ -123,6 +200,8 @@ def settings_rows(app: Pitchcraft) -> list[tuple[str, str]]:
         ("Embedding backend (PITCHCRAFT_EMBED_BACKEND)", f"{s.embed_backend}: {backend}"),
         ("Vector store", f"Chroma server at {_host(s.chroma_url)}" if s.chroma_url else "embedded"),
         ("Upload limit per file (PITCHCRAFT_UPLOAD_MAX_MB)", f"{s.upload_max_mb:g} MB"),
+        ("Upload limit per batch (PITCHCRAFT_UPLOAD_MAX_FILES)", f"{s.upload_max_files} files"),
+        ("Largest file any ingest reads (PITCHCRAFT_MAX_FILE_MB)", f"{s.max_file_mb:g} MB"),
         (
             "Stale after (days)",
             f"battlecards {s.stale_days_battlecard}, others {s.stale_days_default}",
@@ -191,8 +270,13 @@ def documents(app: Pitchcraft) -> list[dict[str, Any]]:
 
 
 def first_run_notice(app: Pitchcraft) -> None:
-    """On an empty knowledge store, offer the sample knowledge (one click, with progress)."""
+    """On an empty knowledge store, offer the sample knowledge (one click, with progress) to
+    whoever may load knowledge."""
     if not app.kb.is_empty():
+        return
+    work = workspace(app)
+    if not work.user.may("knowledge.write"):
+        st.info("The knowledge store is empty: ask your enablement team to load the documents.")
         return
     with st.container(border=True):
         st.markdown(
@@ -204,7 +288,8 @@ def first_run_notice(app: Pitchcraft) -> None:
             "Load the sample knowledge", type="primary", key="first_run_ingest"
         ):
             report = with_progress(
-                lambda tick: ingest(app.kb, [SAMPLE_KNOWLEDGE], progress=tick), "Loading…"
+                lambda tick: work.ingest([SAMPLE_KNOWLEDGE], progress=tick, restrict=False),
+                "Loading…",
             )
             if report is not None:
                 for key in ("pitch_competitor", "objection_competitor"):

@@ -23,15 +23,14 @@ from assistant.core.errors import ConfigError
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.access.workspace import Workspace, local_user
     from assistant.index.kb import KnowledgeBase
-    from assistant.ingest.pipeline import ingest
+    from assistant.service import Pitchcraft
 
-    kb = KnowledgeBase(settings)
+    workspace = Workspace(Pitchcraft(KnowledgeBase(settings)), local_user())
     bars = Bars(enabled=sys.stderr.isatty() and not args.quiet)
     try:
-        report = ingest(
-            kb, [Path(p) for p in args.paths], prune=args.prune, rebuild=args.rebuild, progress=bars
-        )
+        report = workspace.ingest(args.paths, args.prune, args.rebuild, bars, restrict=False)
     finally:
         bars.close()
     emit(args, report.to_json(), lambda _: _render_ingest(report))
@@ -253,6 +252,27 @@ def cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the app (Streamlit) on ``--host``; refused on a non-loopback address without
+    sign-in configured (``.streamlit/secrets.toml``), unless PITCHCRAFT_ALLOW_OPEN_SERVER=1."""
+    import os
+
+    from assistant.access.server import read_auth, serving_problem
+    from assistant.core.config import REPO_ROOT
+
+    problem = serving_problem(args.host, read_auth(), settings.allow_open_server)
+    if problem:
+        raise ConfigError(problem)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+        "--server.address", args.host, "--server.port", str(args.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+    return EXIT_OK  # not reached: the app replaces this process
+
+
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.personas.loading import load_personas
 
@@ -304,6 +324,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("upsell", parents=[common], help="an expansion narrative for an account")
     p.add_argument("--account-file", required=True, help="account YAML (examples/accounts/)")
     p.set_defaults(func=cmd_upsell)
+
+    p = sub.add_parser("serve", parents=[common], help="run the web app (sign-in off loopback)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("personas", parents=[common], help="built-in personas")
     p.set_defaults(func=cmd_personas)

@@ -19,10 +19,12 @@ from assistant.core.errors import DealError
 
 
 def room(settings: Settings) -> Any:
+    """The deal room as the local user's workspace: every change is in the audit log."""
+    from assistant.access.workspace import Workspace, local_user
     from assistant.index.kb import KnowledgeBase
     from assistant.service import Pitchcraft
 
-    return Pitchcraft(KnowledgeBase(settings)).deals
+    return Workspace(Pitchcraft(KnowledgeBase(settings)), local_user())
 
 
 def _read(path: str, what: str) -> tuple[bytes, str]:
@@ -78,7 +80,7 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     if args.quarter and not re.fullmatch(r"\d{4}-Q[1-4]", args.quarter):
         raise DealError(f"--quarter {args.quarter!r} is not a quarter (e.g. 2026-Q4)")
     data = room(settings).pipeline(
-        _date(args.as_of, "--as-of"), args.quota, args.quarter, args.currency
+        _date(args.as_of, "--as-of"), quota=args.quota, quarter=args.quarter, currency=args.currency
     )
     emit(args, data, _render_pipeline)
     return EXIT_OK

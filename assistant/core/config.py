@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(
         25.0, gt=0, description="Largest file the app accepts per upload, in megabytes."
     )
+    upload_max_files: int = Field(50, ge=1, description="Most files the app takes in one upload.")
+    max_file_mb: float = Field(
+        100.0, gt=0, description="Largest file any ingest reads (CLI and app), in megabytes."
+    )
+    ingest_roots: str = Field(
+        "",
+        description="Folders the app may ingest from the server, separated by the path separator "
+        "(':' on Linux); unset: the folder the app was started in.",
+    )
+    roles_file: Path = Field(
+        Path(".streamlit/roles.yaml"), description="Who has which role when sign-in is on."
+    )
+    allow_open_server: bool = Field(
+        False, description="Serve on a non-loopback address without sign-in (not recommended)."
+    )
     deal_notes_max_kb: float = Field(
         512.0, gt=0, description="Largest meeting notes `deal log` accepts, in kilobytes."
     )
@@ -96,6 +111,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    def ingest_root_paths(self) -> list[Path]:
+        """The resolved folders server-side ingest may read."""
+        parts = [p for p in self.ingest_roots.split(os.pathsep) if p.strip()]
+        return [Path(p).expanduser().resolve() for p in parts] or [Path.cwd().resolve()]
 
     def stale_days(self, doc_type: str) -> int:
         """The age after which a document of this type is flagged stale."""

@@ -30,3 +30,7 @@ class LLMError(PitchcraftError):
 
 class DealError(PitchcraftError):
     """An unknown deal, unusable notes or a CRM file that cannot be read."""
+
+
+class AccessDenied(PitchcraftError):
+    """The signed-in user's role does not allow this, or a path is outside the allowed roots."""

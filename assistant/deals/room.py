@@ -93,14 +93,16 @@ class DealRoom:
         source: str = "notes",
         date: dt.date | None = None,
         account: str | None = None,
+        owner: str = "",
     ) -> Logged:
-        """Store one meeting's notes with what they say; a new deal needs its account."""
+        """Store one meeting's notes with what they say; a new deal needs its account (and
+        gets ``owner``)."""
         notes = read_notes(data, source, int(self.settings.deal_notes_max_kb * 1024))
         parsed = parse_notes(notes, self.vendor)
         when = date or parsed.date or dt.date.today()
         deal = self.store.find(name)
         if deal is None:
-            deal = self.store.create(name, account or "")
+            deal = self.store.create(name, account or "", owner=owner)
         elif account and account.strip().lower() != deal.account.lower():
             raise DealError(f"deal {deal.name!r} is for account {deal.account}, not {account}")
         warnings: list[str] = []
@@ -201,8 +203,11 @@ class DealRoom:
         quota: float | None = None,
         quarter: str | None = None,
         currency: str | None = None,
+        names: set[str] | None = None,
     ) -> dict[str, Any]:
-        judged = [self.judged(d) for d in self.store.deals()]
+        """The pipeline over every deal, or over the deals named in ``names``."""
+        deals = [d for d in self.store.deals() if names is None or d.name in names]
+        judged = [self.judged(d) for d in deals]
         out = pipeline(judged, self.rules, today or dt.date.today(), quota, quarter, currency)
         out["deals"] = [
             {**j.deal.to_json(), "category": j.call.category, "meetings": len(j.meetings)}

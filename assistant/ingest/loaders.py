@@ -6,7 +6,8 @@ Every failure is an ``IngestError(path, reason)`` with a one-line reason; nothin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from assistant.core.errors import IngestError
@@ -76,6 +77,29 @@ def source_digest(path: Path, rel: PurePosixPath, data: bytes | None = None) -> 
         for part in included:
             digest.update(part.read_bytes())
     return digest.hexdigest()
+
+
+def check_file(
+    path: Path, rel: PurePosixPath, max_bytes: int, roots: Sequence[Path] | None = None
+) -> None:
+    """Refuse, before reading a byte, what must not be read: anything but a regular file (a
+    device such as /dev/zero, a pipe, a socket), a file over ``max_bytes``, and, when
+    ``roots`` are given, a file (or the target of a symlink) outside them."""
+    shown = str(rel)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise IngestError(shown, f"cannot read file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise IngestError(shown, "not a regular file (a device, a pipe or a socket)")
+    if roots is not None and not any(path.resolve().is_relative_to(r) for r in roots):
+        raise IngestError(shown, "outside the folders this server may read (a symlink out?)")
+    if info.st_size > max_bytes:
+        raise IngestError(
+            shown,
+            f"{info.st_size / 1024 / 1024:,.0f} MB, over the {max_bytes / 1024 / 1024:g} MB "
+            "limit per file (PITCHCRAFT_MAX_FILE_MB)",
+        )
 
 
 def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:

@@ -23,7 +23,7 @@ from assistant.core.records import Chunk, Document
 from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
 from assistant.ingest.chunking import INTERNAL_MARK, PIPELINE_VERSION, Chunker
-from assistant.ingest.loaders import discover, load_file, source_digest
+from assistant.ingest.loaders import check_file, discover, load_file, source_digest
 from assistant.understand.corrections import (
     Corrections,
     Saved,
@@ -141,17 +141,19 @@ def ingest(
     prune: bool = False,
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> IngestReport:
     """Bring the knowledge base in line with ``paths``; see the module docstring.
 
     A folder's ``pitchcraft.yaml`` is validated first: a bad one stops the ingest before any
-    work, with one line naming the file and the key.
+    work, with one line naming the file and the key. ``roots`` (resolved folders): every file
+    read must lie inside one of them, symlinks followed (the app's server-side ingest).
     """
     personas = sorted(p.stem for p in (kb.settings.prompts_dir / "personas").glob("*.y*ml"))
     fixes = corrections_for(
         [p for p in paths if p.is_dir()], read_saved(kb.corrections_path), kb.roles.roles, personas
     )
-    return _run(kb, lambda: discover(paths), prune, rebuild, progress, fixes)
+    return _run(kb, lambda: discover(paths), prune, rebuild, progress, fixes, roots)
 
 
 def ingest_files(
@@ -232,9 +234,11 @@ def _run(
     rebuild: bool,
     progress: ProgressCallback | None,
     fixes: Saved | None,
+    roots: Sequence[Path] | None = None,
 ) -> IngestReport:
     """``fixes``: the corrections this ingest brings (``None`` keeps the stored ones). When
-    they change, every file is understood again (its vectors are kept)."""
+    they change, every file is understood again (its vectors are kept). ``roots``: see
+    ``ingest``."""
     start = time.perf_counter()
     report = IngestReport()
     tick = progress or (lambda stage, done, total: None)
@@ -253,6 +257,7 @@ def _run(
         manifest = kb.manifest
         by_path = {d.path: d.source for d in manifest.documents()}
         found = find()
+        max_file_bytes = int(kb.settings.max_file_mb * 1024 * 1024)
         stored = kb.corrections()
         redo = fixes is not None and fixes.corrections.digest() != stored.digest()
         if fixes is not None:
@@ -265,6 +270,7 @@ def _run(
             tick("files", n, len(found))
             source = by_path.get(str(path.resolve()), str(rel))
             try:
+                check_file(path, rel, max_file_bytes, roots)
                 old = manifest.document(source)
                 if (
                     old

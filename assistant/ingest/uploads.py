@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from assistant.core.config import Settings
+from assistant.core.errors import IngestError
 from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
 from assistant.ingest.loaders import SUPPORTED_EXTS
@@ -141,6 +142,12 @@ def ingest_uploads(
     """
     if doc_type is not None and doc_type not in TYPE_FOLDERS:
         raise ValueError(f"unknown document type {doc_type!r}")
+    limit = kb.settings.upload_max_files
+    if len(files) > limit:
+        raise IngestError(
+            "upload",
+            f"{len(files):,} files at once; the limit is {limit} (PITCHCRAFT_UPLOAD_MAX_FILES)",
+        )
     folder = uploads_dir(kb) / TYPE_FOLDERS.get(doc_type or "general", "")
     report = UploadReport()
     pending: list[tuple[UploadOutcome, Path, bytes]] = []

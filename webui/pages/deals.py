@@ -23,17 +23,17 @@ CATEGORY = {
 NEW = "(new deal)"
 
 app = webui.get_app()
-room = app.deals
+work = webui.workspace(app)  # the deals this user may see; every change checked and audited
 st.title("Deals")
 st.caption(
     "Log each meeting's notes: every field of the record quotes them, the forecast call shows "
     "its signs for and against, and the close plan names whom to involve and when."
 )
 as_of = st.sidebar.date_input("As of", dt.date.today(), key="deals_as_of")
-log_tab, deal_tab, pipeline_tab, import_tab = st.tabs(
-    ["Log a meeting", "Deal", "Pipeline", "Import from CRM"]
-)
-deals = room.store.deals()
+importer = work.user.may("deals.import")
+tabs = st.tabs(["Log a meeting", "Deal", "Pipeline"] + (["Import from CRM"] if importer else []))
+log_tab, deal_tab, pipeline_tab = tabs[:3]
+deals = work.deals()
 names = [d.name for d in deals]
 
 with log_tab, st.form("deal_log_form", clear_on_submit=False):
@@ -60,14 +60,14 @@ if logged:
         st.warning("Name the deal (or choose one).")
     else:
         with webui.shown_errors(), st.spinner("Reading the notes…"):
-            result = room.log(name, data, upload.name if upload else "notes", date, account or None)
+            result = work.log(name, data, upload.name if upload else "notes", date, account or None)
         for w in result.warnings:
             st.warning(w)
         head = "Logged" if result.created else "Already logged"
         st.success(f"{head}: {result.deal.name}, {result.meeting.date}")
         st.session_state["deal_selected"] = result.deal.name
         st.session_state["deal_last_log"] = result.to_json()
-        deals = room.store.deals()
+        deals = work.deals()
         names = [d.name for d in deals]
 
 if "deal_last_log" in st.session_state:
@@ -93,7 +93,7 @@ with deal_tab:
             "Deal", names, index=names.index(current) if current in names else 0, key="deal_show"
         )
         with webui.shown_errors():
-            shown = room.show(pick, as_of)
+            shown = work.show(pick, as_of)
         d, call = shown["deal"], shown["forecast"]
         amount = f"{d['amount']:,.0f} {d['currency']}".strip() if d["amount"] is not None else "—"
         cols = st.columns(4)
@@ -158,7 +158,7 @@ with deal_tab:
             for c in p["citations"]:
                 st.caption(f"{c['source']} — “{c['quote']}”")
         if st.button("Pitch for this deal", icon=":material/campaign:", key="deal_pitch"):
-            ctx = room.context(pick)
+            ctx = app.deals.context(work.deal(pick).name)
             if not ctx.persona:
                 st.warning("The notes name no buyer-side title to pitch to; use the Pitch page.")
             elif app.kb.is_empty():
@@ -180,8 +180,11 @@ with pipeline_tab:
     quarter = mid.text_input("Quarter (e.g. 2026-Q4)", key="deal_quarter")
     currency = right.text_input("Currency (default: the most common)", key="deal_currency")
     try:
-        data = room.pipeline(
-            as_of, quota or None, quarter.strip() or None, currency.strip() or None
+        data = work.pipeline(
+            as_of,
+            quota=quota or None,
+            quarter=quarter.strip() or None,
+            currency=currency.strip() or None,
         )
     except PitchcraftError as exc:
         st.error(str(exc))
@@ -200,18 +203,20 @@ with pipeline_tab:
         if data["deals"]:
             st.dataframe(pd.DataFrame(data["deals"]), hide_index=True, width="stretch")
 
-with import_tab:
-    st.caption(
-        "A Salesforce opportunity report or a HubSpot deals export as CSV: the usual columns "
-        "are mapped, others are listed, and every row is added, updated or skipped with a reason."
-    )
-    csv_file = st.file_uploader("CRM export (CSV)", type=["csv"], key="deal_csv")
-    if csv_file is not None and st.button("Import deals", type="primary", key="deal_import"):
-        with webui.shown_errors():
-            report = room.import_crm(csv_file.getvalue(), csv_file.name)
-        counts = (len(report.added), len(report.updated), len(report.skipped))
-        st.success("Added {}, updated {}, skipped {}.".format(*counts))
-        for s in report.skipped:
-            st.warning(f"Row {s['row']} ({s['name'] or 'no name'}): {s['reason']}")
-        if report.ignored_columns:
-            st.caption("Columns not read: " + ", ".join(report.ignored_columns))
+if importer:
+    with tabs[3]:
+        st.caption(
+            "A Salesforce opportunity report or a HubSpot deals export as CSV: the usual "
+            "columns are mapped, others are listed, and every row is added, updated or skipped "
+            "with a reason."
+        )
+        csv_file = st.file_uploader("CRM export (CSV)", type=["csv"], key="deal_csv")
+        if csv_file is not None and st.button("Import deals", type="primary", key="deal_import"):
+            with webui.shown_errors():
+                report = work.import_crm(csv_file.getvalue(), csv_file.name)
+            counts = (len(report.added), len(report.updated), len(report.skipped))
+            st.success("Added {}, updated {}, skipped {}.".format(*counts))
+            for s in report.skipped:
+                st.warning(f"Row {s['row']} ({s['name'] or 'no name'}): {s['reason']}")
+            if report.ignored_columns:
+                st.caption("Columns not read: " + ", ".join(report.ignored_columns))
