@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from assistant.core.terms import check_terms
-from assistant.core.yamlfile import load_model
+from assistant.core.yamlfile import Pattern, load_model
 
 SECTIONS = ("competitive_wins", "customer_angle", "technical_detail", "business_outcomes")
 HEADING_WORDS = ("objections", "landmines", "results", "quotes")
@@ -30,14 +30,6 @@ PATTERNS = (
     "differentiator_section",
 )
 Terms = Annotated[list[str], Field(min_length=1), AfterValidator(check_terms)]
-
-
-def _compiles(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a regular expression ({exc})") from None
-    return value
 
 
 def _exactly(kinds: tuple[str, ...]) -> AfterValidator:
@@ -63,7 +55,7 @@ class Conventions(BaseModel):
     """Last parts of a section heading, compared exactly (lower-case)."""
     heading_words: Annotated[dict[str, Terms], _exactly(HEADING_WORDS)]
     """Words that occur anywhere in a heading (lower-case)."""
-    patterns: Annotated[dict[str, Annotated[str, AfterValidator(_compiles)]], _exactly(PATTERNS)]
+    patterns: Annotated[dict[str, Pattern], _exactly(PATTERNS)]
     """Regular expressions; case-sensitive unless they start with ``(?i)``."""
     generic_heading_words: Terms
     """Words that alone do not name a feature (see ``index.catalog.feature_name``)."""

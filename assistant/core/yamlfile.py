@@ -8,17 +8,31 @@ field path and a plain reason (``prompts/personas/cio.yaml: length.features: ...
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from assistant.core.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def check_pattern(value: str) -> str:
+    """A regular expression that compiles (a field validator for configuration files)."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(check_pattern)]
+"""A configuration field holding a regular expression, checked when the file loads."""
 
 
 class YAMLProblem(ValueError):

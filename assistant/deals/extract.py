@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.core.yamlfile import load_model
+from assistant.core.yamlfile import Pattern, load_model
 from assistant.deals.notes import DATE_RE, ParsedNotes, Utterance, parse_date
 from assistant.deals.records import FIELDS, Attendee, Extraction, NextStep, Signal
 
@@ -60,18 +60,8 @@ _NUMBER_PHRASE_RE = re.compile(
 class FieldRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     description: str = Field(min_length=1)
-    signals: list[str] = Field(min_length=1)
+    signals: list[Pattern] = Field(min_length=1)
     examples: list[str] = Field(min_length=1)
-
-    @field_validator("signals")
-    @classmethod
-    def _compiles(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                re.compile(value, re.I)
-            except re.error as exc:
-                raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
-        return values
 
 
 class NoteRules(BaseModel):
@@ -80,14 +70,8 @@ class NoteRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     fields: dict[str, FieldRule]
     min_similarity: float = Field(ge=0, le=1)
-    not_evidence: list[str] = Field(default_factory=list)
-    risk_headings: str
-
-    @field_validator("risk_headings")
-    @classmethod
-    def _heading_compiles(cls, value: str) -> str:
-        FieldRule._compiles([value])
-        return value
+    not_evidence: list[Pattern] = Field(default_factory=list)
+    risk_headings: Pattern
 
     @field_validator("fields")
     @classmethod

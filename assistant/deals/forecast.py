@@ -11,26 +11,15 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.core.yamlfile import load_model
+from assistant.core.yamlfile import Pattern, load_model
 from assistant.deals.notes import parse_notes
 from assistant.deals.records import FIELDS, Deal, Meeting, Signal
 
 NEGATION_WINDOW = 40  # characters either side of a rule's match where a negation cancels it
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value, re.I)
-    except re.error as exc:
-        raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
-    return value
-
-
-Pattern = Annotated[str, AfterValidator(_regex)]
 
 
 class _Strict(BaseModel):

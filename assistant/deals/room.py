@@ -120,14 +120,16 @@ class DealRoom:
         return Logged(self.store.get(deal.name), meeting, created, warnings)
 
     def _extract(self, notes: str, parsed: Any, when: dt.date, warnings: list[str]) -> Extraction:
-        offline = self.extractor.extract(parsed, when)
-        if self.llm is None:
-            return offline
-        try:
-            return self._llm_extract(notes, parsed, when, warnings)
-        except (LLMError, KeyError, TypeError, ValueError) as exc:
-            warnings.append(f"the LLM's extraction was not used ({exc}); the rules read the notes")
-            return offline
+        """By the LLM when one is configured (checked by the verifier), else by the rules; the
+        rules too when the LLM fails."""
+        if self.llm is not None:
+            try:
+                return self._llm_extract(notes, parsed, when, warnings)
+            except (LLMError, KeyError, TypeError, ValueError) as exc:
+                warnings.append(
+                    f"the LLM's extraction was not used ({exc}); the rules read the notes"
+                )
+        return self.extractor.extract(parsed, when)
 
     def _llm_extract(
         self, notes: str, parsed: Any, when: dt.date, warnings: list[str]

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.core.records import Chunk
 from assistant.core.text import sentences
-from assistant.core.yamlfile import load_model
+from assistant.core.yamlfile import Pattern, load_model
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -64,17 +64,7 @@ class _Strict(BaseModel):
 
 class RoleSpec(_Strict):
     examples: list[str] = Field(min_length=1)
-    signals: list[str] = Field(default_factory=list)
-
-    @field_validator("signals")
-    @classmethod
-    def _compiles(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                re.compile(value, re.I)
-            except re.error as exc:
-                raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
-        return values
+    signals: list[Pattern] = Field(default_factory=list)
 
 
 class RoleBook(_Strict):
@@ -82,7 +72,7 @@ class RoleBook(_Strict):
 
     roles: dict[str, RoleSpec]
     hints: dict[str, list[str]] = Field(default_factory=dict)
-    injection: list[str] = Field(min_length=1)
+    injection: list[Pattern] = Field(min_length=1)
 
     @field_validator("roles")
     @classmethod
@@ -91,11 +81,6 @@ class RoleBook(_Strict):
         if missing or unknown:
             raise ValueError(f"missing {sorted(missing)}, unknown {sorted(unknown)}")
         return roles
-
-    @field_validator("injection")
-    @classmethod
-    def _patterns(cls, values: list[str]) -> list[str]:
-        return RoleSpec._compiles(values)
 
     @cached_property
     def signal_patterns(self) -> dict[str, list[re.Pattern[str]]]:
