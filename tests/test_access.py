@@ -87,8 +87,8 @@ def test_permissions_and_ownership() -> None:
     assert MANAGER.may("deals.all") and not ENABLEMENT.may("deals.all")
     with pytest.raises(AccessDenied, match=r"rita@example.com \(rep\) may not load"):
         REP.require("knowledge.write")
-    assert REP.owns("Rita Rep") and REP.owns("RITA@example.com") and REP.owns("rita")
-    assert not REP.owns("") and not REP.owns("Max")
+    assert REP.owns("Rita Rep") and REP.owns("RITA@example.com")  # a CRM name, or the e-mail
+    assert not REP.owns("rita") and not REP.owns("") and not REP.owns("Max")
     assert local_user().may("knowledge.write") and not local_user().signed_in
 
 
@@ -203,13 +203,14 @@ def test_a_rep_sees_their_own_deals_and_a_manager_every_deal(
     app = Pitchcraft(KnowledgeBase(Settings(kb=tmp_path / "kb", ingest_roots=str(root)), embedder))
     rita, max_ = Workspace(app, REP), Workspace(app, MANAGER)
     logged = rita.log("Lakemont", NOTES, "notes.md", account="Lakemont Bank")
-    assert logged.deal.owner == "Rita Rep"
+    assert logged.deal.owner == "rita@example.com"
     other = DealStore(app.kb.root / "deals.sqlite")
     other.create("Fernhill", "Fernhill Retail", owner="Tom Other")
     assert [d.name for d in rita.deals()] == ["Lakemont"]
     assert [d.name for d in max_.deals()] == ["Fernhill", "Lakemont"]
-    with pytest.raises(AccessDenied, match="Fernhill is Tom Other's deal"):
+    with pytest.raises(AccessDenied, match="'Fernhill' is not one of yours"):
         rita.show("Fernhill")
+    assert rita.find("Fern") is None  # a prefix finds only among her own deals
     with pytest.raises(AccessDenied):
         rita.log("Fernhill", NOTES, "notes.md")
     assert [d["name"] for d in rita.pipeline()["deals"]] == ["Lakemont"]

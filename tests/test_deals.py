@@ -330,7 +330,7 @@ def test_an_llm_extraction_keeps_only_quotes_that_are_in_the_notes(
     fields = [s.field for s in logged.meeting.extraction.signals]
     assert fields == ["economic_buyer", "decision_process"]
     assert logged.meeting.extraction.extracted_by == "llm:gpt-4o-mini"
-    assert any("quote is not in the notes" in w for w in logged.warnings)
+    assert any("quote is not a sentence of the notes" in w for w in logged.warnings)
     assert any("unknown field 'budget'" in w for w in logged.warnings)
     assert "<source" in fake_openai.chat_requests[-1].messages[1]["content"]  # notes fenced as data
 
@@ -413,3 +413,28 @@ def test_cli_pitch_and_objection_from_a_deal_say_what_they_used(
     objection = json.loads(out)
     assert code == 0 and objection["competitor"] == "Stratavia"
     assert set(objection["deal"]["used"]) == {"persona", "competitor"}
+
+
+def test_an_llm_answer_of_the_wrong_shape_leaves_no_deal_behind(
+    knowledge_kb, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    notes = (EXAMPLES / "lakemont-bank" / "2026-11-24-commit-call.md").read_bytes()
+    steps = {"summary": "x", "next_steps": ["Send the MSA"], "signals": []}
+    fake_openai.script(reply(json.dumps(steps)))
+    room = _llm_room(knowledge_kb, fake_openai, tmp_path)
+    logged = room.log("Lakemont", notes, "notes.md", account="Lakemont Bank")
+    assert logged.meeting.extraction.extracted_by == "offline"  # the rules read it instead
+    assert any("not in the shape asked" in w for w in logged.warnings)
+    invented = {
+        "summary": "x",
+        "next_steps": [{"text": "Sign the deal tomorrow", "owner": "Sam", "due": ""}],
+        "signals": [],
+    }
+    fake_openai.script(reply(json.dumps(invented)))
+    other = room.log(
+        "Fernhill",
+        (EXAMPLES / "fernhill-retail" / "2026-11-10-check-in.md").read_bytes(),
+        account="Fernhill",
+    )
+    assert other.meeting.extraction.next_steps == []
+    assert any("next step not in the notes" in w for w in other.warnings)

@@ -282,3 +282,86 @@ def test_pipeline_totals_coverage_and_flags(store: DealStore) -> None:
     assert ("A", "single-threaded") in flags
     assert ("", "next quarter thin") in flags  # 2027-Q1: 50 open against 3 × 1000
     assert not any(f[0] == "A" and f[1] == "commit without an economic buyer" for f in flags)
+
+
+# -- what a reviewer found: each case reads the notes as they are, guessing nothing --------------
+
+
+def test_a_narrower_re_import_never_blanks_and_never_guesses_the_deal(store: DealStore) -> None:
+    store.create(
+        "Lakemont Bank - Expansion", "Lakemont Bank", owner="alice@example.com", stage="Proposal"
+    )
+    report = import_deals(
+        store, b"Deal Name,Associated Company,Amount\nLakemont,Lakemont Bank,5\n", "crm.csv"
+    )
+    assert report.added == ["Lakemont"]  # "Lakemont" is not "Lakemont Bank - Expansion"
+    import_deals(
+        store,
+        b"Deal Name,Associated Company,Amount\nLakemont Bank - Expansion,Lakemont Bank,900\n",
+        "crm.csv",
+    )
+    kept = store.get("Lakemont Bank - Expansion")
+    assert (kept.owner, kept.stage, kept.amount) == ("alice@example.com", "Proposal", 900.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("$12,000.00", 12000.0), ("€1.200", 1200.0), ("1,5", 1.5), ("1.234,56", 1234.56)],
+)
+def test_amounts_in_either_notation(store: DealStore, text: str, amount: float) -> None:
+    csv = f'Deal Name,Associated Company,Amount\nA,B,"{text}"\n'.encode()
+    import_deals(store, csv, "crm.csv")
+    assert store.get("A").amount == amount
+
+
+def test_a_plan_in_the_next_steps_is_not_a_signature(store: DealStore) -> None:
+    from assistant.deals.forecast import judge
+
+    deal = store.create("Acme", "Acme")
+    for day, notes in (
+        (1, "They picked another vendor instead."),
+        (2, "Next steps\n- Sam to get the order form signed by Nov 30\n- PO issued next week\n"),
+    ):
+        store.add_meeting(deal, dt.date(2026, 11, day), notes, _extraction())
+    assert judge(RULES, deal, store.meetings(deal)).category == "closed_lost"
+    store.add_meeting(deal, dt.date(2026, 11, 3), "Order form countersigned today.", _extraction())
+    assert judge(RULES, deal, store.meetings(deal)).category == "closed_won"  # the newest
+
+
+def test_notes_read_as_written() -> None:
+    parsed = parse_notes(
+        "# Call with Acme\n\nDate: Oct 1\n"
+        "Attendees: Ada Kent (CFO), Sam Ortiz (Account Executive, Keelstone Inc.)\n\n"
+        "Budget approved by CFO\n"
+        "Risks\n- Legal is slow\n",
+        vendor="Keelstone",
+        today=dt.date(2027, 1, 15),
+    )
+    assert parsed.date == dt.date(2026, 10, 1)  # a meeting's date is never in the future
+    assert [(a.name, a.side) for a in parsed.attendees] == [
+        ("Ada Kent", ""),
+        ("Sam Ortiz", "seller"),
+    ]
+    texts = {u.text: u.section for u in parsed.utterances}
+    assert texts["Budget approved by CFO"] == ""  # a fact, not a heading
+    assert texts["Legal is slow"] == "Risks"
+    unlisted = parse_notes("Budget: approved by Maria.\nCompetition: Globex.\n")
+    assert [(u.speaker, u.text) for u in unlisted.utterances] == [
+        ("", "Budget: approved by Maria."),
+        ("", "Competition: Globex."),
+    ]  # without attendees a label is not a speaker
+    seller = parse_notes("Attendees: Sam Ortiz (Account Executive, Keelstone)\n\nHi.\n")
+    assert seller.attendees[0].side == "seller"  # no knowledge base: the title says it
+
+
+def test_deals_without_a_close_date_or_amount_are_flagged_and_a_bad_quarter_refused(
+    store: DealStore,
+) -> None:
+    from assistant.deals.forecast import Call
+
+    deal = store.create("Acme", "Acme")
+    out = pipeline([Judged(deal, [], Call("omitted", "why"))], RULES, dt.date(2026, 12, 1))
+    flags = {f["flag"] for f in out["flags"]}
+    assert {"no close date", "no amount"} <= flags
+    with pytest.raises(DealError, match="'Q4' is not a quarter"):
+        pipeline([], RULES, dt.date(2026, 12, 1), quarter="Q4")

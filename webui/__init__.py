@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+from assistant.access.audit import AuditLog
 from assistant.access.roles import User, load_roles
 from assistant.access.server import auth_missing, serving_problem
 from assistant.access.workspace import Workspace, local_user
@@ -139,7 +140,8 @@ def gate(app: Pitchcraft) -> User:
             st.stop()
         email = str(st.user.get("email") or "")
         name = str(st.user.get("name") or email)
-        groups = tuple(str(g) for g in (st.user.get("groups") or ()))
+        claim = st.user.get("groups") or ()
+        groups = (str(claim),) if isinstance(claim, str) else tuple(str(g) for g in claim)
         with shown_errors():
             role = load_roles(app.settings.roles_file).role_of(email, groups)
         user = User(email, name, role, groups)
@@ -147,12 +149,18 @@ def gate(app: Pitchcraft) -> User:
     return user
 
 
+@st.cache_resource(show_spinner=False)
+def _audit_log(path: str) -> AuditLog:
+    """One audit log per store and process (its connections are per thread)."""
+    return AuditLog(Path(path))
+
+
 def workspace(app: Pitchcraft) -> Workspace:
     """The current user's workspace: every change it makes is checked and audited."""
     user = st.session_state.get("pitchcraft_user")
     if not isinstance(user, User):
         user = gate(app)
-    return Workspace(app, user)
+    return Workspace(app, user, _audit_log(str(app.kb.root / "audit.sqlite")))
 
 
 # -- settings shown to the user ------------------------------------------------------------------

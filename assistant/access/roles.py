@@ -86,7 +86,7 @@ class User:
             )
 
     def owns(self, owner: str) -> bool:
-        """Whether a deal's owner is this user (their e-mail, its name part, or their name)."""
+        """Whether a deal's owner is this user: their e-mail (deals they logged), or their
+        full name as the sign-in provider gives it (owners in a CRM export)."""
         key = owner.strip().lower()
-        names = {self.email.lower(), self.email.split("@")[0].lower(), self.name.strip().lower()}
-        return bool(key) and key in names - {""}
+        return bool(key) and key in {self.email.lower(), self.name.strip().lower()} - {""}

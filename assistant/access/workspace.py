@@ -13,7 +13,7 @@ from typing import Any
 from assistant.access.audit import AuditLog
 from assistant.access.paths import allowed_path
 from assistant.access.roles import User
-from assistant.core.errors import AccessDenied
+from assistant.core.errors import AccessDenied, DealError
 from assistant.deals.crm import ImportReport
 from assistant.deals.records import Deal
 from assistant.deals.room import Logged
@@ -67,7 +67,11 @@ class Workspace:
         except AccessDenied as exc:
             self._log("denied: knowledge.ingest", ", ".join(map(str, paths)), reason=str(exc))
             raise
-        report = ingest(self.app.kb, found, prune, rebuild, progress, roots)
+        try:
+            report = ingest(self.app.kb, found, prune, rebuild, progress, roots)
+        except Exception as exc:
+            self._log("failed: knowledge.ingest", ", ".join(map(str, found)), reason=str(exc)[:200])
+            raise
         self._log(
             "knowledge.rebuild" if rebuild else "knowledge.ingest",
             ", ".join(str(p) for p in found),
@@ -102,7 +106,10 @@ class Workspace:
 
     def rebuild(self, progress: ProgressCallback | None = None) -> IngestReport:
         self._require("knowledge.write", "knowledge.rebuild", str(self.app.kb.root))
-        report = reingest_all(self.app.kb, progress)
+        # On a team server the files re-read must still lie inside the roots (a symlink may
+        # have been re-pointed since); the local user re-reads what they ingested.
+        roots = self.app.settings.ingest_root_paths() if self.user.signed_in else None
+        report = reingest_all(self.app.kb, progress, roots)
         self._log("knowledge.rebuild", str(self.app.kb.root), failed=len(report.failed))
         return report
 
@@ -110,17 +117,35 @@ class Workspace:
     def deals(self) -> list[Deal]:
         """The deals this user may see: every deal for a manager or an admin, else their own."""
         every = self.app.deals.store.deals()
-        return (
-            every if self.user.may("deals.all") else [d for d in every if self.user.owns(d.owner)]
-        )
+        return every if self.user.may("deals.all") else [d for d in every if self._sees(d)]
+
+    def _sees(self, deal: Deal) -> bool:
+        return self.user.may("deals.all") or self.user.owns(deal.owner)
+
+    def find(self, name: str) -> Deal | None:
+        """A deal this user may see, by exact name, else by account or the start of its name
+        among those deals only; ``AccessDenied`` when the exact name is another rep's deal."""
+        store = self.app.deals.store
+        exact = store.exact(name)
+        if exact is not None:
+            if not self._sees(exact):
+                self._log("denied: deal.read", exact.name)
+                raise AccessDenied(f"the deal {exact.name!r} is not one of yours")
+            return exact
+        key = name.strip().lower()
+        for fits in (
+            lambda d: d.account.lower() == key,
+            lambda d: d.name.lower().startswith(key),
+        ):
+            found = [d for d in self.deals() if fits(d)]
+            if len(found) == 1:
+                return found[0]
+        return None
 
     def deal(self, name: str) -> Deal:
-        deal = self.app.deals.store.get(name)
-        if not (self.user.may("deals.all") or self.user.owns(deal.owner)):
-            self._log("denied: deal.read", deal.name)
-            raise AccessDenied(
-                f"{deal.name} is {deal.owner or 'nobody'}'s deal, not {self.user.who}'s"
-            )
+        deal = self.find(name)
+        if deal is None:
+            raise DealError(f"no deal named {name!r} among yours")
         return deal
 
     def log(
@@ -131,13 +156,15 @@ class Workspace:
         date: dt.date | None = None,
         account: str | None = None,
     ) -> Logged:
-        """Log a meeting: to a deal this user may see, or to a new deal they then own."""
-        room = self.app.deals
-        existing = room.store.find(name)
-        if existing is not None:
-            self.deal(existing.name)
-        owner = "" if existing else (self.user.name or self.user.email)
-        logged = room.log(name, data, source, date, account, owner=owner)
+        """Log a meeting: to a deal this user may see, or to a new deal they then own (by
+        e-mail when signed in)."""
+        existing = self.find(name)
+        owner = self.user.email or self.user.name
+        try:
+            logged = self.app.deals.log(name, data, source, date, account, owner, existing)
+        except Exception as exc:
+            self._log("failed: deal.log", name, reason=str(exc)[:200])
+            raise
         self._log("deal.log", logged.deal.name, date=logged.meeting.date, created=logged.created)
         return logged
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,8 +52,7 @@ def cmd_log(args: argparse.Namespace, settings: Settings) -> int:
     for w in logged.warnings:
         print(f"pitchcraft: {w}", file=sys.stderr)
     emit(args, logged.to_json(), _render_log)
-    nothing = not logged.meeting.extraction.signals and any("English" in w for w in logged.warnings)
-    return EXIT_PARTIAL if nothing else EXIT_OK
+    return EXIT_OK if logged.read else EXIT_PARTIAL  # stored, but not read
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
@@ -77,8 +75,6 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
-    if args.quarter and not re.fullmatch(r"\d{4}-Q[1-4]", args.quarter):
-        raise DealError(f"--quarter {args.quarter!r} is not a quarter (e.g. 2026-Q4)")
     data = room(settings).pipeline(
         _date(args.as_of, "--as-of"), quota=args.quota, quarter=args.quarter, currency=args.currency
     )

@@ -59,7 +59,7 @@ def close_plan(
     kb: KnowledgeBase, rules: ForecastRules, deal: Deal, meetings: list[Meeting], today: dt.date
 ) -> list[PlanStep]:
     """The steps left, earliest first, each with whom to involve and when to start."""
-    said = [text for text, _ in sentences_of(meetings)]
+    said = [text for text, _ in sentences_of(meetings, facts=True)]
     left = [
         s for s in rules.close_plan if not any(rules.affirms(s.done, t, done=True) for t in said)
     ]

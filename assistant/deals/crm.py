@@ -137,7 +137,7 @@ def import_deals(store: DealStore, data: bytes, source: str) -> ImportReport:
             continue
         seen[name.lower()] = n
         account = fields.pop("account")
-        existing = store.find(name)
+        existing = store.exact(name)  # a CRM row names its deal exactly: no guessing
         try:
             if existing is None:
                 store.create(name, account, source=source, **fields)
@@ -154,42 +154,56 @@ def import_deals(store: DealStore, data: bytes, source: str) -> ImportReport:
 
 
 def _fields(row: dict[str, str], columns: dict[str, str]) -> dict[str, Any]:
+    """The row's deal fields, only those the export has a column for: a re-import of a
+    narrower export never blanks what an earlier one set."""
+
     def cell(name: str) -> str:
-        return row.get(columns[name], "").strip() if name in columns else ""
+        return row.get(columns[name], "").strip()
 
     out: dict[str, Any] = {"account": cell("account")}
     if not out["account"]:
         raise ValueError("no account name")
-    amount, currency = _amount(cell("amount"))
-    out["amount"] = amount
-    out["currency"] = cell("currency").upper() or currency
-    out["close_date"] = _date(cell("close_date"))
+    currency = cell("currency").upper() if "currency" in columns else ""
+    if "amount" in columns:
+        out["amount"], symbol = _amount(cell("amount"), currency)
+        currency = currency or symbol
+    if currency:
+        out["currency"] = currency
+    if "close_date" in columns:
+        out["close_date"] = _date(cell("close_date"))
     for name in ("stage", "owner", "competitor"):
-        out[name] = cell(name)
-    products = cell("products")
-    out["products"] = (
-        [p.strip() for p in re.split(r"[;|]|,(?! )", products) if p.strip()] if products else []
-    )
+        if name in columns:
+            out[name] = cell(name)
+    if "products" in columns:
+        products = re.split(r"[;|]|,(?! )", cell("products"))
+        out["products"] = [p.strip() for p in products if p.strip()]
     return out
 
 
-def _amount(text: str) -> tuple[float | None, str]:
+def _amount(text: str, currency: str = "") -> tuple[float | None, str]:
+    """A CRM amount and the currency its symbol names. One separator before exactly three
+    digits is a thousands separator ("12,000"; "1.200" in euros), otherwise a decimal point
+    ("1,5" is one and a half)."""
     if not text:
         return None, ""
     m = _CURRENCY_RE.match(text.replace("\u00a0", " "))
     if not m:
         raise ValueError(f"amount {text!r} is not a number")
     number = m["num"]
-    if "," in number and "." in number and number.rfind(",") > number.rfind("."):
-        number = number.replace(".", "").replace(",", ".")  # 1.234,56
-    else:
-        number = number.replace(",", "")
+    symbol = _SYMBOLS.get(m["cur"] or m["cur2"] or "", m["cur"] or m["cur2"] or "")
+    euro = (currency or symbol) == "EUR"
+    if "," in number and "." in number:  # both: the last one is the decimal point
+        decimal = "," if number.rfind(",") > number.rfind(".") else "."
+        number = number.replace("." if decimal == "," else ",", "").replace(",", ".")
+    elif "," in number or "." in number:
+        sep = "," if "," in number else "."
+        tail = number.rpartition(sep)[2]
+        thousands = len(tail) == 3 and (sep == "," or euro or number.count(".") > 1)
+        number = number.replace(sep, "") if thousands else number.replace(",", ".")
     try:
-        value = float(number)
+        return float(number), symbol
     except ValueError:
         raise ValueError(f"amount {text!r} is not a number") from None
-    cur = m["cur"] or m["cur2"] or ""
-    return value, _SYMBOLS.get(cur, cur)
 
 
 def _date(text: str) -> dt.date | None:

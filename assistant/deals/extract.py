@@ -26,6 +26,7 @@ from assistant.deals.records import FIELDS, Attendee, Extraction, NextStep, Sign
 Embed = Callable[[Sequence[str]], np.ndarray]
 MAX_PER_FIELD = 2  # signals per field per meeting: the best-supported first
 MAX_VALUE_WORDS = 14  # a value longer than this is cut to its clause
+MIN_QUOTE_WORDS = 3  # an LLM's quote shorter than this is not a sentence of the notes
 SIMILARITY_FLOOR, SIMILARITY_SPAN = 0.1, 0.5  # cosines rescaled to [0, 1]
 _REPORTED_RE = re.compile(
     r"^(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\s+(?:\([^)]*\)\s+)?(?:said|says|confirmed|"
@@ -106,28 +107,28 @@ class NoteExtractor:
     """Reads one meeting's parsed notes into an ``Extraction`` (the rules' example sentences
     are embedded once)."""
 
-    def __init__(
-        self, rules: NoteRules, embed: Embed | None = None, competitors: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, rules: NoteRules, embed: Embed | None = None) -> None:
         self.rules = rules
         self.embed = embed
-        self.competitors = list(competitors)
         self._examples: dict[str, np.ndarray] = {}
         if embed is not None:
             for name, rule in rules.fields.items():
                 self._examples[name] = embed(rule.examples)
 
-    def extract(self, parsed: ParsedNotes, date: dt.date) -> Extraction:
+    def extract(
+        self, parsed: ParsedNotes, date: dt.date, competitors: Sequence[str] = ()
+    ) -> Extraction:
+        """``competitors``: the names the knowledge base compares the vendor with."""
         risky = re.compile(self.rules.risk_headings)
         utterances = [
             u
             for u in parsed.utterances
             if not self._excluded(u.text) and not (u.section and risky.search(u.section))
         ]
-        signals = self.signals(parsed, utterances)
+        signals = self.signals(parsed, utterances, competitors)
         steps = next_steps(parsed, date)
         return Extraction(
-            summary=summary(parsed, signals, steps),
+            summary=summarize(parsed, signals, steps),
             next_steps=steps,
             signals=signals,
             attendees=list(parsed.attendees),
@@ -136,7 +137,9 @@ class NoteExtractor:
     def _excluded(self, text: str) -> bool:
         return any(p.search(text) for p in self.rules.excluded)
 
-    def signals(self, parsed: ParsedNotes, utterances: list[Utterance]) -> list[Signal]:
+    def signals(
+        self, parsed: ParsedNotes, utterances: list[Utterance], competitors: Sequence[str] = ()
+    ) -> list[Signal]:
         spoken = [u for u in utterances if not u.next_step]
         if not spoken:
             return []
@@ -145,7 +148,7 @@ class NoteExtractor:
         for i, u in enumerate(spoken):
             for name in FIELDS:
                 hits = sum(bool(p.search(u.text)) for p in self.rules.patterns[name])
-                if name == "competition" and self._rivals(u.text):
+                if name == "competition" and _rivals(u.text, competitors):
                     hits += 1
                 if not hits:
                     continue
@@ -160,9 +163,8 @@ class NoteExtractor:
             )
             for c in mine[:MAX_PER_FIELD]:
                 speaker = _speaker(parsed, c.utterance)
-                out.append(
-                    Signal(name, self._value(name, c.utterance, parsed), c.utterance.text, speaker)
-                )
+                value = _value(name, c.utterance, parsed, competitors)
+                out.append(Signal(name, value, c.utterance.text, speaker))
         return out
 
     def _similarities(self, texts: list[str]) -> dict[str, np.ndarray]:
@@ -174,56 +176,62 @@ class NoteExtractor:
             for name, ex in self._examples.items()
         }
 
-    def _rivals(self, text: str) -> list[str]:
-        return [c for c in self.competitors if re.search(rf"\b{re.escape(c)}\b", text, re.I)]
 
-    def _value(self, name: str, u: Utterance, parsed: ParsedNotes) -> str:
-        """The field's value in a few words: a person for the economic buyer and champion, a
-        rival's name for competition, the figures for metrics, the date for the decision."""
-        text = u.text
-        if name in ("economic_buyer", "champion"):
-            person = _named_person(parsed, u)
-            if person:
-                return f"{person.name} ({person.title})" if person.title else person.name
-            title = _TITLE_RE.search(text)
-            if title:
-                return title.group(0)
-        if name == "competition":
-            rivals = self._rivals(text)
-            if rivals:
-                return ", ".join(rivals)
-        if name == "metrics":
-            figures = [
-                m.group(0).strip()
-                for m in _NUMBER_PHRASE_RE.finditer(text)
-                if re.search(r"\d", m.group(0))
-            ]
-            if figures:
-                return "; ".join(dict.fromkeys(figures))
-        if name == "decision_process":
-            m = DATE_RE.search(text)
-            if m and re.search(r"\d", m.group(0)):
-                return m.group(0)
-        return _clause(text)
+def _rivals(text: str, competitors: Sequence[str]) -> list[str]:
+    return [c for c in competitors if re.search(rf"\b{re.escape(c)}\b", text, re.I)]
+
+
+def _value(name: str, u: Utterance, parsed: ParsedNotes, competitors: Sequence[str]) -> str:
+    """The field's value in a few words: a person for the economic buyer and champion, a
+    rival's name for competition, the figures for metrics, the date for the decision."""
+    text = u.text
+    if name in ("economic_buyer", "champion"):
+        person = _named_person(parsed, u)
+        if person:
+            return f"{person.name} ({person.title})" if person.title else person.name
+        title = _TITLE_RE.search(text)
+        if title:
+            return title.group(0)
+    if name == "competition":
+        rivals = _rivals(text, competitors)
+        if rivals:
+            return ", ".join(rivals)
+    if name == "metrics":
+        figures = [
+            m.group(0).strip()
+            for m in _NUMBER_PHRASE_RE.finditer(text)
+            if re.search(r"\d", m.group(0))
+        ]
+        if figures:
+            return "; ".join(dict.fromkeys(figures))
+    if name == "decision_process":
+        m = DATE_RE.search(text)
+        if m and re.search(r"\d", m.group(0)):
+            return m.group(0)
+    return _clause(text)
 
 
 def verified(notes: str, signals: Sequence[Signal]) -> tuple[list[Signal], list[str]]:
-    """The signals whose quote is the notes' own words (spacing aside), field known and
-    speaker "buyer" or "rep"; and a plain reason for each one dropped."""
+    """The signals whose quote is a sentence of the notes (spacing aside, at least
+    ``MIN_QUOTE_WORDS`` words), field known and speaker "buyer" or "rep"; and a plain reason
+    for each one dropped. A value that shares no word with its quote is replaced by the quote's
+    own words: nothing beyond the notes."""
     flat = " ".join(notes.split())
     kept, dropped = [], []
     for s in signals:
         quote = " ".join(s.quote.split())
         if s.field not in FIELDS:
             dropped.append(f"unknown field {s.field!r}")
-        elif not quote or quote not in flat:
-            dropped.append(f"{s.field}: the quote is not in the notes ({quote[:60]!r})")
+        elif len(quote.split()) < MIN_QUOTE_WORDS or quote not in flat:
+            dropped.append(f"{s.field}: the quote is not a sentence of the notes ({quote[:60]!r})")
         elif s.speaker not in ("buyer", "rep"):
             dropped.append(f"{s.field}: speaker must be buyer or rep, not {s.speaker!r}")
         else:
-            kept.append(
-                Signal(s.field, s.value.strip() or _clause(quote), s.quote.strip(), s.speaker)
-            )
+            said = set(re.findall(r"\w+", quote.lower()))
+            value = s.value.strip()
+            if not set(re.findall(r"\w+", value.lower())) & said:
+                value = _clause(quote)
+            kept.append(Signal(s.field, value, quote, s.speaker))
     return kept, dropped
 
 
@@ -248,7 +256,7 @@ def next_steps(parsed: ParsedNotes, date: dt.date) -> list[NextStep]:
     return out
 
 
-def summary(parsed: ParsedNotes, signals: Sequence[Signal], steps: Sequence[NextStep]) -> str:
+def summarize(parsed: ParsedNotes, signals: Sequence[Signal], steps: Sequence[NextStep]) -> str:
     """A short, factual summary: who met, what the notes covered, how many next steps."""
     buyers = [a for a in parsed.attendees if a.side != "seller"]
     who = "; ".join(f"{a.name} ({a.title})" if a.title else a.name for a in buyers)

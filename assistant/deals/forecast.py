@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.core.yamlfile import Pattern, load_model
-from assistant.deals.notes import parse_notes
+from assistant.deals.notes import Utterance, parse_notes
 from assistant.deals.records import FIELDS, Deal, Meeting, Signal
 
 NEGATION_WINDOW = 40  # characters either side of a rule's match where a negation cancels it
@@ -155,11 +155,18 @@ def qualification(meetings: list[Meeting]) -> dict[str, list[Dated]]:
     return out
 
 
-def sentences_of(meetings: list[Meeting]) -> list[tuple[str, dt.date]]:
-    """Every sentence the notes say, with its meeting's date, newest first."""
+@lru_cache(maxsize=512)
+def utterances(notes: str) -> tuple[Utterance, ...]:
+    """A meeting's notes, read once however often a deal is judged."""
+    return tuple(parse_notes(notes).utterances)
+
+
+def sentences_of(meetings: list[Meeting], facts: bool = False) -> list[tuple[str, dt.date]]:
+    """Every sentence the notes say, with its meeting's date, newest first; with ``facts``,
+    not the next steps (a plan is not a fact: "get the order form signed by Friday")."""
     out = []
     for m in sorted(meetings, key=lambda m: (m.date, m.id), reverse=True):
-        out += [(u.text, m.date) for u in parse_notes(m.notes).utterances]
+        out += [(u.text, m.date) for u in utterances(m.notes) if not (facts and u.next_step)]
     return out
 
 
@@ -177,12 +184,13 @@ def risks(rules: ForecastRules, meetings: list[Meeting]) -> list[tuple[str, Sign
 
 def judge(rules: ForecastRules, deal: Deal, meetings: list[Meeting]) -> Call:
     """The forecast call: the first category (in the rules' order) whose rule holds."""
-    said = sentences_of(meetings)
-    for category in ("closed_lost", "closed_won"):
-        quoted: Quoted = getattr(rules, category)
-        hit = next(((t, d) for t, d in said if rules.affirms(quoted.any_quote, t, done=True)), None)
-        if hit:
-            return Call(category, quoted.why, [Sign(quoted.why, hit[0], hit[1])])
+    # Closed, won or lost: what the newest sentence saying either says (a signed order form
+    # after an earlier "they went with another vendor" is won).
+    for text, date in sentences_of(meetings, facts=True):
+        for category in ("closed_won", "closed_lost"):
+            quoted: Quoted = getattr(rules, category)
+            if rules.affirms(quoted.any_quote, text, done=True):
+                return Call(category, quoted.why, [Sign(quoted.why, text, date)])
     qual = qualification(meetings)
     found_risks = risks(rules, meetings)
     against = [s for _, s in found_risks]

@@ -23,6 +23,7 @@ from assistant.index.lexical import STOPWORDS
 MIN_ENGLISH_SHARE = 0.12  # share of common English words below which notes are not English
 MIN_WORDS_TO_JUDGE = 25  # ... judged only on notes this long
 MAX_HEADING_WORDS = 6  # a line this short without a sentence end is a heading or a label
+HEADER_LINES = 8  # the Date: and Attendees: lines are read among the notes' first lines
 SELLER_TITLE_RE = re.compile(
     r"\b(?:account (?:executive|manager|director)|AE|SE|solution(?:s)? (?:engineer|architect|"
     r"consultant)|sales (?:engineer|rep|representative|director|manager)|customer success|CSM|"
@@ -55,7 +56,6 @@ class Utterance:
 
 @dataclass
 class ParsedNotes:
-    text: str
     date: dt.date | None = None
     attendees: list[Attendee] = field(default_factory=list)
     utterances: list[Utterance] = field(default_factory=list)
@@ -103,34 +103,40 @@ def looks_english(text: str) -> bool:
     return sum(w in STOPWORDS for w in words) / len(words) >= MIN_ENGLISH_SHARE
 
 
-def parse_notes(text: str, vendor: str = "") -> ParsedNotes:
-    """Header, attendees and utterances of one meeting's notes."""
-    parsed = ParsedNotes(text)
+def parse_notes(text: str, vendor: str = "", today: dt.date | None = None) -> ParsedNotes:
+    """Header, attendees and utterances of one meeting's notes. The header (``Date:``,
+    ``Attendees:``) is read in the notes' first lines, a title line or blank lines before it
+    allowed; a header date without a year is the latest such date not after ``today``."""
+    parsed = ParsedNotes()
+    lines = text.split("\n")
     body: list[str] = []
-    for line in text.split("\n"):
+    for n, line in enumerate(lines):
         m = _HEADER_RE.match(line)
-        if m and not body:
+        if m and n < HEADER_LINES and not any(_is_content(b) for b in body):
             key, value = m["key"].lower(), m["value"].strip()
             if key == "date":
-                parsed.date = parse_date(value)
+                parsed.date = parse_date(value, today, past=True)
             else:
                 parsed.attendees += parse_attendees(value, vendor)
+            body = []  # a title above the header names the meeting, not a section
             continue
         body.append(line)
     section, in_steps = "", False
-    for line in body:
+    for n, line in enumerate(body):
         stripped = line.strip()
         if not stripped:
             continue
-        if not _BULLET_RE.match(line) and _is_heading(stripped):
+        following = next((b for b in body[n + 1 :] if b.strip()), "")
+        if not _BULLET_RE.match(line) and _is_heading(stripped, following):
             section = stripped.strip("#:* ").strip()
             in_steps = bool(_NEXT_STEPS_RE.match(section))
             continue
         content = _BULLET_RE.sub("", stripped)
         speaker, side = "", ""
         said = _SPEAKER_RE.match(content)
-        known = said and (parsed.person(said["name"]) or not parsed.attendees)
-        if said and known and not _NEXT_STEPS_RE.match(said["name"]):
+        # A speaker is an attendee ("Maria: we need…"); without an attendee list "Budget:" is a
+        # label, not a person, so the line stays whole.
+        if said and parsed.person(said["name"]) and not _NEXT_STEPS_RE.match(said["name"]):
             speaker, content = said["name"], said["text"]
             side = parsed.side_of(speaker)
         for sentence in sentences(content) or [content]:
@@ -138,19 +144,26 @@ def parse_notes(text: str, vendor: str = "") -> ParsedNotes:
     return parsed
 
 
-def _is_heading(line: str) -> bool:
-    """A Markdown heading, a label ending in a colon, or a short line with no sentence end
-    ("Paper process", "Next steps")."""
-    if line.startswith("#") or (line.endswith(":") and len(line.split()) <= MAX_HEADING_WORDS):
+def _is_content(line: str) -> bool:
+    """A line of the notes proper (not blank, not a title line before the header)."""
+    return bool(line.strip()) and not line.lstrip().startswith("#")
+
+
+def _is_heading(line: str, following: str) -> bool:
+    """A Markdown heading, a label ending in a colon, or a short line with no sentence end that
+    a list follows ("Paper process" over bullets); "Budget approved by CFO" alone is a fact."""
+    words = len(line.split())
+    if line.startswith("#") or (line.endswith(":") and words <= MAX_HEADING_WORDS):
         return True
-    return len(line.split()) <= MAX_HEADING_WORDS and not re.search(r"[.!?;:,)\"”]$", line)
+    ends = re.search(r"[.!?;:,)\"”]$", line)
+    return words <= MAX_HEADING_WORDS and not ends and bool(_BULLET_RE.match(following))
 
 
 def parse_attendees(value: str, vendor: str = "") -> list[Attendee]:
     """``Name (Title, Company); Name (Title, Company)`` (or a comma-separated list of names)."""
     parts = [p.strip() for p in re.split(r";|\s+\|\s+", value) if p.strip()]
-    if len(parts) == 1 and "(" not in value:
-        parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) == 1:  # "Maria Chen (CFO), Sam Ortiz (AE)": commas outside parentheses
+        parts = [p.strip() for p in re.split(r",(?![^(]*\))", value) if p.strip()]
     out = []
     for part in parts:
         m = _ENTRY_RE.match(part)
@@ -167,13 +180,12 @@ def _title_company(inner: str) -> tuple[str, str]:
 
 
 def _side(title: str, company: str, vendor: str) -> Side:
-    if company and vendor and company.lower() == vendor.lower():
+    """The seller's side: the vendor's people ("Keelstone", "Keelstone Inc."), or a seller's
+    title where the vendor is unknown or the company not given; else the buyer's."""
+    ours = bool(vendor) and company.lower().startswith(vendor.lower())
+    if ours or (SELLER_TITLE_RE.search(title) and (not company or not vendor)):
         return "seller"
-    if SELLER_TITLE_RE.search(title) and not company:
-        return "seller"
-    if company:
-        return "buyer"
-    return ""
+    return "buyer" if company else ""
 
 
 _MONTHS = {
@@ -211,9 +223,11 @@ DATE_RE = re.compile(
 )
 
 
-def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
+def parse_date(text: str, today: dt.date | None = None, past: bool = False) -> dt.date | None:
     """The first date ``text`` names: ISO, "Nov 20", "20 November 2026", a weekday ("Friday",
-    the next one after ``today``), "tomorrow", "next week", "end of month"; else None."""
+    the next one after ``today``), "tomorrow", "next week", "end of month"; else None. With
+    ``past`` (a meeting's own date), a date without a year or a weekday is the latest one not
+    after ``today``, and a relative date names none."""
     m = DATE_RE.search(text)
     if not m:
         return None
@@ -226,15 +240,22 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
             day = int(m["day"] or m["day2"])
             year = int(m["year"] or m["year2"] or base.year)
             found = dt.date(year, month, day)
-            if not (m["year"] or m["year2"]) and found < base - dt.timedelta(days=60):
-                found = found.replace(year=year + 1)  # "Jan 10" said in December
+            if not (m["year"] or m["year2"]):
+                if past and found > base:
+                    found = found.replace(year=year - 1)  # "Oct 1" in notes read in January
+                elif not past and found < base - dt.timedelta(days=60):
+                    found = found.replace(year=year + 1)  # "Jan 10" said in December
             return found
     except ValueError:
         return None
     if m["weekday"]:
         words = m["weekday"].lower().split()
+        if past:
+            return base - dt.timedelta(days=(base.weekday() - _WEEKDAYS.index(words[-1])) % 7)
         ahead = (_WEEKDAYS.index(words[-1]) - base.weekday()) % 7 or 7
         return base + dt.timedelta(days=ahead + (7 if words[0] == "next" else 0))
+    if past:
+        return None
     relative = m["relative"].lower()
     if relative == "tomorrow":
         return base + dt.timedelta(days=1)

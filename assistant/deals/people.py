@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.deals.notes import parse_notes
+from assistant.deals.forecast import utterances
 from assistant.deals.records import FIELDS, Attendee, Meeting
 
 ROLE_TITLES = (  # first match wins
@@ -95,7 +95,7 @@ def _stance(meetings: list[Meeting], person: Attendee) -> str:
     first = person.name.split()[0]
     plus = minus = 0
     for m in meetings:
-        for u in parse_notes(m.notes).utterances:
+        for u in utterances(m.notes):
             spoken = u.speaker and u.speaker.split()[0] == first
             about = re.search(rf"\b{re.escape(first)}\b", u.text)
             if spoken or about:
@@ -113,18 +113,18 @@ def changes(meetings: list[Meeting]) -> list[str]:
     if len(ordered) < 2:
         return ["first meeting logged"] if ordered else []
     *earlier, last = ordered
-    before: dict[str, set[str]] = {f: set() for f in FIELDS}
+    before: dict[str, list[str]] = {f: [] for f in FIELDS}  # latest meeting's value last
     for m in earlier:
         for s in m.extraction.signals:
-            before[s.field].add(s.value)
+            before[s.field].append(s.value)
     out = []
     for f in FIELDS:
         now = [s.value for s in last.extraction.signals if s.field == f]
         label = f.replace("_", " ")
         if now and not before[f]:
             out.append(f"{label}: new — {now[0]}")
-        elif now and f in NAMED_FIELDS and not set(now) & before[f]:
-            out.append(f"{label}: now {now[0]} (was {sorted(before[f])[0]})")
+        elif now and f in NAMED_FIELDS and not set(now) & set(before[f]):
+            out.append(f"{label}: now {now[0]} (was {before[f][-1]})")
     seen = {a.name for m in earlier for a in m.extraction.attendees}
     out += [
         f"first meeting with {a.name}" + (f" ({a.title})" if a.title else "")

@@ -9,10 +9,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.core.errors import DealError
 from assistant.deals.forecast import Call, ForecastRules, qualification
 from assistant.deals.records import Deal, Meeting
 
 OPEN = ("commit", "best_case", "pipeline")
+QUARTER_RE = re.compile(r"\d{4}-Q[1-4]")
 COMMIT_STAGE_RE = re.compile(r"\bcommit", re.I)
 
 
@@ -43,7 +45,10 @@ def pipeline(
     currency: str | None = None,
 ) -> dict[str, Any]:
     """Totals per quarter in one currency (``currency``, else the deals' most common one):
-    amounts in another currency are never added in, and are flagged instead."""
+    amounts in another currency are never added in, and are flagged instead, as are deals
+    without a close date or an amount (``quarter``: e.g. "2026-Q4")."""
+    if quarter and not QUARTER_RE.fullmatch(quarter):
+        raise DealError(f"{quarter!r} is not a quarter (e.g. 2026-Q4)")
     found = Counter(j.deal.currency.upper() for j in judged if j.deal.amount is not None)
     main = (currency or (min(found, key=lambda c: (-found[c], c)) if found else "")).upper()
     totals: dict[str, dict[str, float]] = {}
@@ -111,6 +116,10 @@ def deal_flags(j: Judged, rules: ForecastRules, today: dt.date) -> list[dict[str
     def flag(name: str, why: str) -> None:
         out.append({"deal": deal.name, "flag": name, "why": why})
 
+    if deal.close_date is None:
+        flag("no close date", "not in any quarter's totals")
+    if deal.amount is None:
+        flag("no amount", "counts as 0 in the totals")
     last = max(meetings, key=lambda m: (m.date, m.id)) if meetings else None
     if last is None:
         flag("no meeting logged", "no meeting notes for this deal yet")

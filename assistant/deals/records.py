@@ -66,7 +66,6 @@ class Extraction:
     signals: list[Signal] = field(default_factory=list)
     attendees: list[Attendee] = field(default_factory=list)
     extracted_by: str = "offline"
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

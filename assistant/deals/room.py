@@ -13,9 +13,15 @@ from typing import Any
 from assistant.core.errors import DealError, LLMError
 from assistant.core.records import Chunk, DocMeta
 from assistant.deals import closeplan, crm, people
-from assistant.deals.extract import NoteExtractor, load_note_rules, verified
-from assistant.deals.forecast import judge, load_forecast_rules, qualification, risks
-from assistant.deals.notes import looks_english, parse_date, parse_notes, read_notes
+from assistant.deals.extract import NoteExtractor, NoteRules, load_note_rules, summarize, verified
+from assistant.deals.forecast import (
+    ForecastRules,
+    judge,
+    load_forecast_rules,
+    qualification,
+    risks,
+)
+from assistant.deals.notes import ParsedNotes, looks_english, parse_date, parse_notes, read_notes
 from assistant.deals.pipeline import Judged, deal_flags, pipeline
 from assistant.deals.records import FIELDS, Deal, Extraction, Meeting, NextStep, Signal
 from assistant.deals.store import DealStore
@@ -31,6 +37,7 @@ class Logged:
     meeting: Meeting
     created: bool
     warnings: list[str] = field(default_factory=list)
+    read: bool = True  # False: stored, but in a language the rules cannot read
 
     def to_json(self) -> dict[str, Any]:
         m = self.meeting
@@ -68,22 +75,24 @@ class DealRoom:
         self.store = store or DealStore(kb.root / "deals.sqlite", self.settings.lock_timeout)
 
     @cached_property
-    def note_rules(self) -> Any:
+    def note_rules(self) -> NoteRules:
         return load_note_rules(self.settings.prompts_dir)
 
     @cached_property
-    def rules(self) -> Any:
+    def rules(self) -> ForecastRules:
         return load_forecast_rules(self.settings.prompts_dir)
 
     @cached_property
     def extractor(self) -> NoteExtractor:
-        empty = self.kb.is_empty()
-        competitors = [] if empty else self.kb.competitor_names()
-        return NoteExtractor(self.note_rules, self.kb.embedder.embed, competitors)
+        return NoteExtractor(self.note_rules, self.kb.embedder.embed)
 
     @property
     def vendor(self) -> str:
         return "" if self.kb.is_empty() else self.kb.vendor
+
+    def competitors(self) -> list[str]:
+        """The knowledge base's competitors as they are now (an ingest may have added some)."""
+        return [] if self.kb.is_empty() else self.kb.competitor_names()
 
     # -- log ------------------------------------------------------------------------------------
     def log(
@@ -94,45 +103,58 @@ class DealRoom:
         date: dt.date | None = None,
         account: str | None = None,
         owner: str = "",
+        deal: Deal | None = None,
     ) -> Logged:
-        """Store one meeting's notes with what they say; a new deal needs its account (and
-        gets ``owner``)."""
+        """Store one meeting's notes with what they say, for ``deal`` (else the deal ``name``
+        finds); a new deal needs its account and gets ``owner``. The notes are read before
+        anything is stored: a deal never exists without its first meeting."""
         notes = read_notes(data, source, int(self.settings.deal_notes_max_kb * 1024))
         parsed = parse_notes(notes, self.vendor)
-        when = date or parsed.date or dt.date.today()
-        deal = self.store.find(name)
-        if deal is None:
-            deal = self.store.create(name, account or "", owner=owner)
-        elif account and account.strip().lower() != deal.account.lower():
+        deal = deal or self.store.find(name)
+        if deal is None and not (account or "").strip():
+            raise DealError(f"deal {name.strip()!r} is new: give its account (--account)")
+        if deal and account and account.strip().lower() != deal.account.lower():
             raise DealError(f"deal {deal.name!r} is for account {deal.account}, not {account}")
         warnings: list[str] = []
-        if not looks_english(notes):
+        when = date or parsed.date
+        if when is None:
+            when = dt.date.today()
+            warnings.append(f"the notes give no date: logged as today ({when}); use --date")
+        english = looks_english(notes)
+        if english:
+            extraction = self._extract(notes, parsed, when, warnings)
+        else:
             extraction = Extraction(
                 "Notes stored; nothing extracted (the rules read English notes).",
                 attendees=parsed.attendees,
             )
             warnings.append("the notes do not look English: stored as they are, nothing extracted")
-        else:
-            extraction = self._extract(notes, parsed, when, warnings)
-        meeting, created = self.store.add_meeting(deal, when, notes, extraction)
+        stored, meeting, created = self.store.log(
+            deal, (name, account or "", owner), when, notes, extraction
+        )
         if not created:
-            warnings.append(f"these notes were already logged for {deal.name} on {meeting.date}")
-        return Logged(self.store.get(deal.name), meeting, created, warnings)
+            warnings.append(f"these notes were already logged for {stored.name} on {meeting.date}")
+        return Logged(stored, meeting, created, warnings, english)
 
-    def _extract(self, notes: str, parsed: Any, when: dt.date, warnings: list[str]) -> Extraction:
+    def _extract(
+        self, notes: str, parsed: ParsedNotes, when: dt.date, warnings: list[str]
+    ) -> Extraction:
         """By the LLM when one is configured (checked by the verifier), else by the rules; the
-        rules too when the LLM fails."""
+        rules too when the LLM fails or answers in the wrong shape."""
         if self.llm is not None:
             try:
                 return self._llm_extract(notes, parsed, when, warnings)
-            except (LLMError, KeyError, TypeError, ValueError) as exc:
-                warnings.append(
-                    f"the LLM's extraction was not used ({exc}); the rules read the notes"
+            except (LLMError, AttributeError, KeyError, TypeError, ValueError) as exc:
+                reason = (
+                    exc if isinstance(exc, LLMError) else "its reply was not in the shape asked"
                 )
-        return self.extractor.extract(parsed, when)
+                warnings.append(
+                    f"the LLM's extraction was not used ({reason}); the rules read the notes"
+                )
+        return self.extractor.extract(parsed, when, self.competitors())
 
     def _llm_extract(
-        self, notes: str, parsed: Any, when: dt.date, warnings: list[str]
+        self, notes: str, parsed: ParsedNotes, when: dt.date, warnings: list[str]
     ) -> Extraction:
         chunk = Chunk("notes", "meeting notes", notes, "", 0, DocMeta(doc_type="internal"))
         fields = {f: self.note_rules.fields[f].description for f in FIELDS}
@@ -148,16 +170,17 @@ class DealRoom:
         ]
         signals, dropped = verified(notes, raw)
         warnings += [f"dropped an LLM signal: {d}" for d in dropped]
-        steps = [
-            NextStep(
-                str(s.get("text", "")), str(s.get("owner", "")), _iso_or_blank(s.get("due"), when)
-            )
-            for s in data.get("next_steps", [])
-            if str(s.get("text", "")).strip()
-        ]
-        summary = (
-            str(data.get("summary", "")).strip() or self.extractor.extract(parsed, when).summary
-        )
+        flat = " ".join(notes.split())
+        steps = []
+        for s in data.get("next_steps", []):
+            text = " ".join(str(s.get("text", "")).split())
+            if text and text in flat:  # a next step is a line of the notes, as signals are
+                steps.append(
+                    NextStep(text, str(s.get("owner", "")), _iso_or_blank(s.get("due"), when))
+                )
+            elif text:
+                warnings.append(f"dropped an LLM next step not in the notes: {text[:60]!r}")
+        summary = str(data.get("summary", "")).strip() or summarize(parsed, signals, steps)
         return Extraction(summary, steps, signals, list(parsed.attendees), self.llm.name)
 
     # -- show -----------------------------------------------------------------------------------
@@ -241,11 +264,12 @@ class DealRoom:
         used["account"] = j.deal.account + (
             f" and {len(said)} pain/metric sentence(s) from the notes" if said else ""
         )
-        competitor = j.deal.competitor or next((d.signal.value for d in qual["competition"]), None)
+        named = [d.signal.value for d in qual["competition"]]
+        known = [c for v in named if (c := self.kb.resolve_competitor(v))]
+        competitor = j.deal.competitor or (known[0] if known else None)
         if competitor:
-            used["competitor"] = f"{competitor} (" + (
-                "the deal record)" if j.deal.competitor else "the notes)"
-            )
+            where = "the deal record" if j.deal.competitor else "the notes"
+            used["competitor"] = f"{competitor} ({where})"
         return DealContext(j.deal.name, persona, account, competitor, used)
 
 

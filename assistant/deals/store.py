@@ -101,13 +101,15 @@ class DealStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One transaction that takes the write lock at once (waiting for another writer)."""
-        self._db.execute("BEGIN IMMEDIATE")
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
+            yield db
+            db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._write() as db:
@@ -129,6 +131,11 @@ class DealStore:
     def deals(self) -> list[Deal]:
         rows = self._db.execute("SELECT * FROM deals ORDER BY name COLLATE NOCASE").fetchall()
         return [_deal(r) for r in rows]
+
+    def exact(self, name: str) -> Deal | None:
+        """The deal of exactly this name (any case), or None: no guessing."""
+        row = self._db.execute("SELECT * FROM deals WHERE name = ?", (name.strip(),)).fetchone()
+        return _deal(row) if row else None
 
     def find(self, name: str) -> Deal | None:
         """A deal by name (any case, spacing trimmed), by its number, or, when only one deal
@@ -159,26 +166,32 @@ class DealStore:
 
     def create(self, name: str, account: str, **fields: Any) -> Deal:
         """A new deal; a name already taken is an error naming the deal that has it."""
+        with self._write() as db:
+            deal_id = self._insert(db, name, account, fields)
+            row = db.execute("SELECT * FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        return _deal(row)
+
+    def _insert(
+        self, db: sqlite3.Connection, name: str, account: str, fields: dict[str, Any]
+    ) -> int:
         name, account = name.strip(), account.strip()
         if not name:
             raise DealError("a deal needs a name")
         if not account:
             raise DealError(f"deal {name!r} is new: give its account (--account)")
-        with self._write() as db:
-            taken = db.execute("SELECT name, account FROM deals WHERE name = ?", (name,)).fetchone()
-            if taken:
-                raise DealError(
-                    f"a deal named {taken['name']!r} already exists (account {taken['account']})"
-                )
-            now = _now()
-            values = _columns({"account": account, **fields})
-            cursor = db.execute(
-                f"INSERT INTO deals (name, {', '.join(values)}, created_at, updated_at) "
-                f"VALUES (?, {', '.join('?' for _ in values)}, ?, ?)",
-                (name, *values.values(), now, now),
+        taken = db.execute("SELECT name, account FROM deals WHERE name = ?", (name,)).fetchone()
+        if taken:
+            raise DealError(
+                f"a deal named {taken['name']!r} already exists (account {taken['account']})"
             )
-            row = db.execute("SELECT * FROM deals WHERE id = ?", (cursor.lastrowid,)).fetchone()
-        return _deal(row)
+        now = _now()
+        values = _columns({"account": account, **fields})
+        cursor = db.execute(
+            f"INSERT INTO deals (name, {', '.join(values)}, created_at, updated_at) "
+            f"VALUES (?, {', '.join('?' for _ in values)}, ?, ?)",
+            (name, *values.values(), now, now),
+        )
+        return int(cursor.lastrowid or 0)
 
     def update(self, deal: Deal, **fields: Any) -> Deal:
         values = _columns(fields)
@@ -199,36 +212,65 @@ class DealStore:
     ) -> tuple[Meeting, bool]:
         """Store a meeting with what its notes said; the same notes logged again for the same
         deal return the stored meeting and ``False`` (never a duplicate)."""
-        key = notes_key(notes)
         with self._write() as db:
-            row = db.execute(
-                "SELECT id FROM meetings WHERE deal_id = ? AND notes_sha256 = ?", (deal.id, key)
-            ).fetchone()
-            if row:
-                return self.meeting(int(row["id"])), False
-            e = extraction
-            cursor = db.execute(
-                "INSERT INTO meetings (deal_id, date, notes, notes_sha256, summary, attendees, "
-                "next_steps, extracted_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    deal.id,
-                    date.isoformat(),
-                    notes,
-                    key,
-                    e.summary,
-                    json.dumps([a.to_json() for a in e.attendees]),
-                    json.dumps([s.to_json() for s in e.next_steps]),
-                    e.extracted_by,
-                    _now(),
-                ),
-            )
-            meeting_id = int(cursor.lastrowid or 0)
-            db.executemany(
-                "INSERT INTO signals (meeting_id, field, value, quote, speaker) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(meeting_id, s.field, s.value, s.quote, s.speaker) for s in e.signals],
-            )
-            db.execute("UPDATE deals SET updated_at = ? WHERE id = ?", (_now(), deal.id))
+            return self._add_meeting(db, deal.id, date, notes, extraction)
+
+    def log(
+        self,
+        deal: Deal | None,
+        new: tuple[str, str, str],
+        date: dt.date,
+        notes: str,
+        extraction: Extraction,
+    ) -> tuple[Deal, Meeting, bool]:
+        """A meeting for ``deal``, or for a new deal ``(name, account, owner)`` created in the
+        same transaction: a deal never exists without the meeting that made it."""
+        with self._write() as db:
+            if deal is None:
+                name, account, owner = new
+                # Another process may have created it since the caller looked: log to it then.
+                row = db.execute("SELECT id, account FROM deals WHERE name = ?", (name.strip(),))
+                found = row.fetchone()
+                if found and found["account"].lower() == account.strip().lower():
+                    deal_id = int(found["id"])
+                else:
+                    deal_id = self._insert(db, name, account, {"owner": owner})
+            else:
+                deal_id = deal.id
+            meeting, created = self._add_meeting(db, deal_id, date, notes, extraction)
+            row = db.execute("SELECT * FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        return _deal(row), meeting, created
+
+    def _add_meeting(
+        self, db: sqlite3.Connection, deal_id: int, date: dt.date, notes: str, e: Extraction
+    ) -> tuple[Meeting, bool]:
+        key = notes_key(notes)
+        row = db.execute(
+            "SELECT id FROM meetings WHERE deal_id = ? AND notes_sha256 = ?", (deal_id, key)
+        ).fetchone()
+        if row:
+            return self.meeting(int(row["id"])), False
+        cursor = db.execute(
+            "INSERT INTO meetings (deal_id, date, notes, notes_sha256, summary, attendees, "
+            "next_steps, extracted_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                deal_id,
+                date.isoformat(),
+                notes,
+                key,
+                e.summary,
+                json.dumps([a.to_json() for a in e.attendees]),
+                json.dumps([s.to_json() for s in e.next_steps]),
+                e.extracted_by,
+                _now(),
+            ),
+        )
+        meeting_id = int(cursor.lastrowid or 0)
+        db.executemany(
+            "INSERT INTO signals (meeting_id, field, value, quote, speaker) VALUES (?, ?, ?, ?, ?)",
+            [(meeting_id, s.field, s.value, s.quote, s.speaker) for s in e.signals],
+        )
+        db.execute("UPDATE deals SET updated_at = ? WHERE id = ?", (_now(), deal_id))
         return self.meeting(meeting_id), True
 
     def meeting(self, meeting_id: int) -> Meeting:

@@ -161,10 +161,12 @@ def ingest_files(
     files: Sequence[tuple[Path, PurePosixPath]],
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> IngestReport:
     """Ingest exactly ``files``, each ``(path, source)``: the source name is given, not derived
-    from a folder (uploads keep their ``uploads/...`` name; a rebuild keeps every name)."""
-    return _run(kb, lambda: list(files), False, rebuild, progress, None)
+    from a folder (uploads keep their ``uploads/...`` name; a rebuild keeps every name).
+    ``roots``: see ``ingest``."""
+    return _run(kb, lambda: list(files), False, rebuild, progress, None, roots)
 
 
 def _understood(
@@ -220,11 +222,17 @@ def remove_document(kb: KnowledgeBase, source: str) -> DocRecord | None:
         lock.release()
 
 
-def reingest_all(kb: KnowledgeBase, progress: ProgressCallback | None = None) -> IngestReport:
+def reingest_all(
+    kb: KnowledgeBase,
+    progress: ProgressCallback | None = None,
+    roots: Sequence[Path] | None = None,
+) -> IngestReport:
     """Start the store over and re-read every indexed document from its file, keeping each
-    document's source name. Documents whose files are gone are reported as failed."""
+    document's source name. Documents whose files are gone are reported as failed; with
+    ``roots``, so are files outside them (the app's rebuild; uploads are always readable)."""
     files = [(Path(d.path), PurePosixPath(d.source)) for d in kb.manifest.documents()]
-    return ingest_files(kb, files, rebuild=True, progress=progress)
+    allowed = [*roots, (kb.root / "uploads").resolve()] if roots is not None else None
+    return ingest_files(kb, files, rebuild=True, progress=progress, roots=allowed)
 
 
 def _run(

@@ -169,8 +169,9 @@ with deal_tab:
                     st.session_state["deal_pitch_result"] = from_deal(
                         app.pitch(request), ctx.deal, ctx.used
                     )
-        if "deal_pitch_result" in st.session_state:
-            results.pitch_result(app, st.session_state["deal_pitch_result"])
+        shown_pitch = st.session_state.get("deal_pitch_result")
+        if shown_pitch is not None and shown_pitch.extra["deal"]["name"] == pick:
+            results.pitch_result(app, shown_pitch)
 
 with pipeline_tab:
     left, mid, right = st.columns(3)
