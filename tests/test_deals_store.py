@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -365,3 +366,30 @@ def test_deals_without_a_close_date_or_amount_are_flagged_and_a_bad_quarter_refu
     assert {"no close date", "no amount"} <= flags
     with pytest.raises(DealError, match="'Q4' is not a quarter"):
         pipeline([], RULES, dt.date(2026, 12, 1), quarter="Q4")
+
+
+def test_many_openers_of_a_new_store_at_once_all_succeed(tmp_path: Path) -> None:
+    # Switching a new file to WAL takes a lock SQLite does not wait for: without a retry, about
+    # one trial in four of eight simultaneous openers failed with "database is locked".
+    from assistant.access.audit import AuditLog
+
+    def open_both(folder: Path, barrier: threading.Barrier, errors: list[str], n: int) -> None:
+        barrier.wait()
+        try:
+            DealStore(folder / "deals.sqlite").create(f"D{n}", "Acme")
+            AuditLog(folder / "audit.sqlite").record("a@x", "rep", "test", f"{n}")
+        except sqlite3.Error as exc:
+            errors.append(str(exc))
+
+    for trial in range(10):
+        folder, barrier, errors = tmp_path / str(trial), threading.Barrier(8), []
+        threads = [
+            threading.Thread(target=open_both, args=(folder, barrier, errors, n)) for n in range(8)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert len(DealStore(folder / "deals.sqlite").deals()) == 8
+        assert len(AuditLog(folder / "audit.sqlite").entries()) == 8

@@ -145,7 +145,8 @@ class Workspace:
     def deal(self, name: str) -> Deal:
         deal = self.find(name)
         if deal is None:
-            raise DealError(f"no deal named {name!r} among yours")
+            yours = "" if self.user.may("deals.all") else " among yours"
+            raise DealError(f"no deal named {name!r}{yours}")
         return deal
 
     def log(

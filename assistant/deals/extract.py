@@ -21,11 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assistant.core.yamlfile import Pattern, load_model
 from assistant.deals.notes import DATE_RE, ParsedNotes, Utterance, parse_date
-from assistant.deals.records import FIELDS, Attendee, Extraction, NextStep, Signal
+from assistant.deals.records import FIELDS, Attendee, Extraction, NextStep, Signal, clause
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 MAX_PER_FIELD = 2  # signals per field per meeting: the best-supported first
-MAX_VALUE_WORDS = 14  # a value longer than this is cut to its clause
 MIN_QUOTE_WORDS = 3  # an LLM's quote shorter than this is not a sentence of the notes
 SIMILARITY_FLOOR, SIMILARITY_SPAN = 0.1, 0.5  # cosines rescaled to [0, 1]
 _REPORTED_RE = re.compile(
@@ -208,7 +207,7 @@ def _value(name: str, u: Utterance, parsed: ParsedNotes, competitors: Sequence[s
         m = DATE_RE.search(text)
         if m and re.search(r"\d", m.group(0)):
             return m.group(0)
-    return _clause(text)
+    return clause(text)
 
 
 def verified(notes: str, signals: Sequence[Signal]) -> tuple[list[Signal], list[str]]:
@@ -230,7 +229,7 @@ def verified(notes: str, signals: Sequence[Signal]) -> tuple[list[Signal], list[
             said = set(re.findall(r"\w+", quote.lower()))
             value = s.value.strip()
             if not set(re.findall(r"\w+", value.lower())) & said:
-                value = _clause(quote)
+                value = clause(quote)
             kept.append(Signal(s.field, value, quote, s.speaker))
     return kept, dropped
 
@@ -294,8 +293,3 @@ def _named_person(parsed: ParsedNotes, u: Utterance) -> Attendee | None:
     if u.speaker and parsed.side_of(u.speaker) == "buyer":
         return parsed.person(u.speaker)
     return None
-
-
-def _clause(text: str) -> str:
-    words = text.strip().rstrip(".").split()
-    return " ".join(words[:MAX_VALUE_WORDS]) + ("…" if len(words) > MAX_VALUE_WORDS else "")

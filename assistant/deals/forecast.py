@@ -138,6 +138,9 @@ class Call:
         }
 
 
+RECENT_RISK_MEETINGS = 2  # open risks: the last meetings' risk sentences
+
+
 @dataclass(frozen=True)
 class Dated:
     """A signal and the date of the meeting that gave it."""
@@ -147,12 +150,13 @@ class Dated:
 
 
 def qualification(meetings: list[Meeting]) -> dict[str, list[Dated]]:
-    """Every signal per field, newest meeting first."""
+    """Every signal per field, those that name something (a champion by name, a rival, a
+    figure) first, then newest meeting first: "great champion" later does not hide who."""
     out: dict[str, list[Dated]] = {f: [] for f in FIELDS}
     for m in sorted(meetings, key=lambda m: (m.date, m.id), reverse=True):
         for s in m.extraction.signals:
             out[s.field].append(Dated(s, m.date))
-    return out
+    return {f: sorted(signals, key=lambda d: not d.signal.specific) for f, signals in out.items()}
 
 
 @lru_cache(maxsize=512)
@@ -171,10 +175,12 @@ def sentences_of(meetings: list[Meeting], facts: bool = False) -> list[tuple[str
 
 
 def risks(rules: ForecastRules, meetings: list[Meeting]) -> list[tuple[str, Sign]]:
-    """(level, sign) for each sentence of the notes that counts against the deal."""
+    """(level, sign) for each sentence of the last meetings' notes that counts against the
+    deal (a risk of the first call that later meetings moved past is not open)."""
+    recent = sorted(meetings, key=lambda m: (m.date, m.id))[-RECENT_RISK_MEETINGS:]
     found: list[tuple[str, Sign]] = []
     seen: set[str] = set()
-    for text, date in sentences_of(meetings):
+    for text, date in sentences_of(recent):
         for level, pattern in rules.risk_patterns:
             if pattern.search(text) and text not in seen:
                 seen.add(text)

@@ -20,6 +20,7 @@ FIELDS = (
 Side = Literal["buyer", "seller", ""]
 Speaker = Literal["buyer", "rep"]
 CATEGORIES = ("commit", "best_case", "pipeline", "omitted", "closed_won", "closed_lost")
+MAX_VALUE_WORDS = 14  # a value longer than this is cut to its clause
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class Attendee:
         return asdict(self)
 
 
+def clause(text: str) -> str:
+    """A sentence's opening words: the value of a field when the sentence names no person,
+    rival, figure or date for it."""
+    words = text.strip().rstrip(".").split()
+    return " ".join(words[:MAX_VALUE_WORDS]) + ("…" if len(words) > MAX_VALUE_WORDS else "")
+
+
 @dataclass(frozen=True)
 class Signal:
     """One qualification field read from the notes: a short value, the verbatim sentence it
@@ -42,6 +50,12 @@ class Signal:
     value: str
     quote: str
     speaker: Speaker
+
+    @property
+    def specific(self) -> bool:
+        """The value names something (a person, a rival, a figure, a date), not the quote's
+        opening words."""
+        return self.value != clause(self.quote)
 
     def to_json(self) -> dict[str, str]:
         return asdict(self)

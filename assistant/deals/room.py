@@ -28,8 +28,6 @@ from assistant.deals.store import DealStore
 from assistant.index.kb import KnowledgeBase
 from assistant.writers.sources import Source
 
-RECENT_RISK_MEETINGS = 2  # open risks: the last meetings' risk sentences
-
 
 @dataclass
 class Logged:
@@ -193,8 +191,7 @@ class DealRoom:
         j = self.judged(self.store.get(name))
         deal, meetings, call = j.deal, j.meetings, j.call
         qual = qualification(meetings)
-        recent = sorted(meetings, key=lambda m: (m.date, m.id))[-RECENT_RISK_MEETINGS:]
-        open_risks = [{**s.to_json(), "level": lvl} for lvl, s in risks(self.rules, recent)] + [
+        open_risks = [{**s.to_json(), "level": lvl} for lvl, s in risks(self.rules, meetings)] + [
             {"text": f["flag"], "quote": f["why"], "date": None, "level": "flag"}
             for f in deal_flags(j, self.rules, today)
         ]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import DealError
+from assistant.core.sqlite import connect
 from assistant.deals.records import Attendee, Deal, Extraction, Meeting, NextStep, Signal
 
 MIGRATIONS: tuple[str, ...] = (
@@ -85,9 +86,8 @@ class DealStore:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            db = connect(self.path, self.timeout, isolation_level=None)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             self._local.db = db
         return db

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.core.records import Chunk, DocMeta
+from assistant.core.sqlite import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -59,8 +60,7 @@ class Manifest:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(path, check_same_thread=False)
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:

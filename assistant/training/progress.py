@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import ConfigError
+from assistant.core.sqlite import connect
 from assistant.core.text import normalize
 from assistant.training.quiz.grading import PASS_SCORE, QuizGrade
 from assistant.training.quiz.maker import Focus
@@ -84,8 +84,7 @@ class Progress:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(path, check_same_thread=False)
         self._migrate()
 
     @classmethod
