@@ -218,6 +218,10 @@ def test_a_rep_sees_their_own_deals_and_a_manager_every_deal(
     actions = [(e.who, e.action) for e in rita.audit.entries()]
     assert ("rita@example.com", "deal.log") in actions
     assert ("rita@example.com", "denied: deal.read") in actions
+    # Her notes named by the other rep's account make a deal of her own, never a meeting there.
+    mine = rita.log("Fernhill Retail", NOTES, "notes.md", account="Fernhill Retail")
+    assert mine.created and mine.deal.owner == "rita@example.com"
+    assert other.meetings(other.exact("Fernhill")) == []
 
 
 # -- serving beyond loopback ----------------------------------------------------------------------

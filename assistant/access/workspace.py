@@ -125,22 +125,11 @@ class Workspace:
     def find(self, name: str) -> Deal | None:
         """A deal this user may see, by exact name, else by account or the start of its name
         among those deals only; ``AccessDenied`` when the exact name is another rep's deal."""
-        store = self.app.deals.store
-        exact = store.exact(name)
-        if exact is not None:
-            if not self._sees(exact):
-                self._log("denied: deal.read", exact.name)
-                raise AccessDenied(f"the deal {exact.name!r} is not one of yours")
-            return exact
-        key = name.strip().lower()
-        for fits in (
-            lambda d: d.account.lower() == key,
-            lambda d: d.name.lower().startswith(key),
-        ):
-            found = [d for d in self.deals() if fits(d)]
-            if len(found) == 1:
-                return found[0]
-        return None
+        try:
+            return self.app.deals.store.find(name, self._sees)
+        except AccessDenied:
+            self._log("denied: deal.read", name)
+            raise
 
     def deal(self, name: str) -> Deal:
         deal = self.find(name)
@@ -159,10 +148,9 @@ class Workspace:
     ) -> Logged:
         """Log a meeting: to a deal this user may see, or to a new deal they then own (by
         e-mail when signed in)."""
-        existing = self.find(name)
         owner = self.user.email or self.user.name
         try:
-            logged = self.app.deals.log(name, data, source, date, account, owner, existing)
+            logged = self.app.deals.log(name, data, source, date, account, owner, self._sees)
         except Exception as exc:
             self._log("failed: deal.log", name, reason=str(exc)[:200])
             raise

@@ -6,6 +6,7 @@ context a pitch or an objection takes from a deal."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -101,14 +102,14 @@ class DealRoom:
         date: dt.date | None = None,
         account: str | None = None,
         owner: str = "",
-        deal: Deal | None = None,
+        visible: Callable[[Deal], bool] | None = None,
     ) -> Logged:
-        """Store one meeting's notes with what they say, for ``deal`` (else the deal ``name``
-        finds); a new deal needs its account and gets ``owner``. The notes are read before
-        anything is stored: a deal never exists without its first meeting."""
+        """Store one meeting's notes with what they say, for the deal ``name`` finds among the
+        ``visible`` ones; a new deal needs its account and gets ``owner``. The notes are read
+        before anything is stored: a deal never exists without its first meeting."""
         notes = read_notes(data, source, int(self.settings.deal_notes_max_kb * 1024))
         parsed = parse_notes(notes, self.vendor)
-        deal = deal or self.store.find(name)
+        deal = self.store.find(name, visible)
         if deal is None and not (account or "").strip():
             raise DealError(f"deal {name.strip()!r} is new: give its account (--account)")
         if deal and account and account.strip().lower() != deal.account.lower():

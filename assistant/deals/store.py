@@ -11,12 +11,12 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant.core.errors import DealError
+from assistant.core.errors import AccessDenied, DealError
 from assistant.core.sqlite import connect
 from assistant.deals.records import Attendee, Deal, Extraction, Meeting, NextStep, Signal
 
@@ -137,15 +137,20 @@ class DealStore:
         row = self._db.execute("SELECT * FROM deals WHERE name = ?", (name.strip(),)).fetchone()
         return _deal(row) if row else None
 
-    def find(self, name: str) -> Deal | None:
+    def find(self, name: str, visible: Callable[[Deal], bool] | None = None) -> Deal | None:
         """A deal by name (any case, spacing trimmed), by its number, or, when only one deal
-        fits, by its account or the start of its name ("Lakemont" for "Lakemont Bank - …")."""
+        fits, by its account or the start of its name ("Lakemont" for "Lakemont Bank - …").
+        With ``visible``, only those deals are guessed among, and a deal named exactly that is
+        not visible is refused (``AccessDenied``), never taken for another."""
         key = name.strip()
         row = self._db.execute("SELECT * FROM deals WHERE name = ?", (key,)).fetchone()
         if row is None and key.isdigit():
             row = self._db.execute("SELECT * FROM deals WHERE id = ?", (int(key),)).fetchone()
         if row is not None:
-            return _deal(row)
+            deal = _deal(row)
+            if visible is not None and not visible(deal):
+                raise AccessDenied(f"the deal {deal.name!r} is not one of yours")
+            return deal
         if not key:
             return None
         for where, value in (
@@ -153,8 +158,9 @@ class DealStore:
             ("name LIKE ? ESCAPE '\\'", _like(key) + "%"),
         ):
             rows = self._db.execute(f"SELECT * FROM deals WHERE {where}", (value,)).fetchall()
-            if len(rows) == 1:
-                return _deal(rows[0])
+            fits = [d for d in map(_deal, rows) if visible is None or visible(d)]
+            if len(fits) == 1:
+                return fits[0]
         return None
 
     def get(self, name: str) -> Deal:
