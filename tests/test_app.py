@@ -97,8 +97,12 @@ def fresh_app(counting: CountingEmbedder) -> Iterator[None]:
     webui.use_embedder(None)
 
 
-def open_app(page: str | None = None) -> AppTest:
+def open_app(page: str | None = None, user: dict[str, Any] | None = None) -> AppTest:
+    """The app, on ``page``; with ``user``, sign-in configured and that user's session."""
     at = AppTest.from_file(str(APP), default_timeout=120)
+    if user is not None:
+        at.secrets["auth"] = AUTH
+        at.user = user
     at.run()
     assert not at.exception, at.exception
     if page:
@@ -648,19 +652,11 @@ def roles_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def signed_in(email: str | None, page: str | None = None) -> AppTest:
     """The app with sign-in configured, as ``email`` (None: signed out)."""
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.secrets["auth"] = AUTH
-    at.user = (
-        {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()}
-        if email
-        else {"is_logged_in": False}
+    if email is None:
+        return open_app(page, {"is_logged_in": False})
+    return open_app(
+        page, {"is_logged_in": True, "email": email, "name": email.split("@")[0].title()}
     )
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(PAGES[page]).run()
-        assert not at.exception, at.exception
-    return at
 
 
 def test_signed_out_sees_only_the_sign_in(kb_dir: Path, roles_file: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from assistant.core.terms import check_terms
-from assistant.core.yamlfile import Pattern, load_model
+from assistant.core.yamlfile import Pattern, exactly, load_model
 
 SECTIONS = ("competitive_wins", "customer_angle", "technical_detail", "business_outcomes")
 HEADING_WORDS = ("objections", "landmines", "results", "quotes")
@@ -32,30 +32,14 @@ PATTERNS = (
 Terms = Annotated[list[str], Field(min_length=1), AfterValidator(check_terms)]
 
 
-def _exactly(kinds: tuple[str, ...]) -> AfterValidator:
-    def check(value: dict[str, object]) -> dict[str, object]:
-        missing, unknown = set(kinds) - set(value), set(value) - set(kinds)
-        if missing or unknown:
-            raise ValueError(
-                "; ".join(
-                    f"{what}: {', '.join(sorted(names))}"
-                    for what, names in (("missing", missing), ("unknown", unknown))
-                    if names
-                )
-            )
-        return value
-
-    return AfterValidator(check)
-
-
 class Conventions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    sections: Annotated[dict[str, Terms], _exactly(SECTIONS)]
+    sections: Annotated[dict[str, Terms], exactly(SECTIONS)]
     """Last parts of a section heading, compared exactly (lower-case)."""
-    heading_words: Annotated[dict[str, Terms], _exactly(HEADING_WORDS)]
+    heading_words: Annotated[dict[str, Terms], exactly(HEADING_WORDS)]
     """Words that occur anywhere in a heading (lower-case)."""
-    patterns: Annotated[dict[str, Pattern], _exactly(PATTERNS)]
+    patterns: Annotated[dict[str, Pattern], exactly(PATTERNS)]
     """Regular expressions; case-sensitive unless they start with ``(?i)``."""
     generic_heading_words: Terms
     """Words that alone do not name a feature (see ``index.catalog.feature_name``)."""

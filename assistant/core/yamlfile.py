@@ -35,6 +35,25 @@ Pattern = Annotated[str, AfterValidator(check_pattern)]
 """A configuration field holding a regular expression, checked when the file loads."""
 
 
+def exactly(keys: tuple[str, ...]) -> AfterValidator:
+    """A validator for a mapping that must have exactly these keys (each missing or unknown one
+    named)."""
+
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        missing, unknown = set(keys) - set(value), set(value) - set(keys)
+        if missing or unknown:
+            raise ValueError(
+                "; ".join(
+                    f"{what}: {', '.join(sorted(names))}"
+                    for what, names in (("missing", missing), ("unknown", unknown))
+                    if names
+                )
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 class YAMLProblem(ValueError):
     """Text that is not valid YAML; ``line`` is 0-based when the parser knows it."""
 

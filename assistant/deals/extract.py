@@ -15,11 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.core.yamlfile import Pattern, load_model
+from assistant.core.yamlfile import Pattern, exactly, load_model
 from assistant.deals.notes import DATE_RE, ParsedNotes, Utterance, parse_date
 from assistant.deals.records import FIELDS, Attendee, Extraction, NextStep, Signal, clause
 
@@ -68,18 +69,10 @@ class NoteRules(BaseModel):
     """``prompts/meddpicc.yaml``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    fields: dict[str, FieldRule]
+    fields: Annotated[dict[str, FieldRule], exactly(FIELDS)]
     min_similarity: float = Field(ge=0, le=1)
     not_evidence: list[Pattern] = Field(default_factory=list)
     risk_headings: Pattern
-
-    @field_validator("fields")
-    @classmethod
-    def _every_field(cls, fields: dict[str, FieldRule]) -> dict[str, FieldRule]:
-        missing, unknown = set(FIELDS) - set(fields), set(fields) - set(FIELDS)
-        if missing or unknown:
-            raise ValueError(f"missing {sorted(missing)}, unknown {sorted(unknown)}")
-        return fields
 
     @cached_property
     def patterns(self) -> dict[str, list[re.Pattern[str]]]:

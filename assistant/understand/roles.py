@@ -17,13 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.core.records import Chunk
 from assistant.core.text import sentences
-from assistant.core.yamlfile import Pattern, load_model
+from assistant.core.yamlfile import Pattern, exactly, load_model
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -70,17 +71,9 @@ class RoleSpec(_Strict):
 class RoleBook(_Strict):
     """``prompts/roles.yaml``."""
 
-    roles: dict[str, RoleSpec]
+    roles: Annotated[dict[str, RoleSpec], exactly(ROLES)]
     hints: dict[str, list[str]] = Field(default_factory=dict)
     injection: list[Pattern] = Field(min_length=1)
-
-    @field_validator("roles")
-    @classmethod
-    def _every_role(cls, roles: dict[str, RoleSpec]) -> dict[str, RoleSpec]:
-        missing, unknown = set(ROLES) - set(roles), set(roles) - set(ROLES)
-        if missing or unknown:
-            raise ValueError(f"missing {sorted(missing)}, unknown {sorted(unknown)}")
-        return roles
 
     @cached_property
     def signal_patterns(self) -> dict[str, list[re.Pattern[str]]]:
