@@ -183,6 +183,20 @@ def test_devices_symlinks_out_and_huge_files_are_never_read(tmp_path: Path, root
         allowed_path("/dev/zero", [Path("/dev")])  # a device, even inside a root
 
 
+def test_include_macros_read_nothing_outside_the_ingested_folder(
+    tmp_path: Path, root: Path
+) -> None:
+    (tmp_path / "secret.md").write_bytes(b"Everyone's salary, by name.\n")
+    (root / "docs" / "linked-fragment.md").symlink_to(tmp_path / "secret.md")
+    (root / "docs" / "page.md").write_bytes(
+        b"# Page\n\nBefore. {! ../../secret.md !} {! linked-fragment.md !} {! /dev/zero !}\n"
+    )
+    app = _app(tmp_path, root)
+    Workspace(app, ENABLEMENT).ingest([root])
+    texts = " ".join(c.text for c in app.kb.store.all_chunks())
+    assert "Before." in texts and "salary" not in texts
+
+
 def test_a_thousand_tiny_uploads_are_refused_whole(tmp_path: Path, root: Path) -> None:
     app = _app(tmp_path, root)
     files = [(f"note-{i}.md", b"# Note\n\nA tiny note.\n") for i in range(1000)]

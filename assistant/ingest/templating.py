@@ -21,6 +21,7 @@ _INCLUDE_RE = re.compile(r"\{!\s*([\w./-]+?)\s*!\}")
 _MARKER_LINE_RE = re.compile(r"^[ \t]*\{[a-z_]+(?:\|[^{}\n]*)?\}[ \t]*$", re.M)
 INCLUDE_FOLDERS = ("", "include", "includes", "_includes", "partials", "snippets")
 MAX_DEPTH = 3
+MAX_INCLUDE_BYTES = 1024 * 1024  # a fragment, not a document
 
 
 def strip_template_tags(text: str) -> tuple[str, str]:
@@ -39,12 +40,22 @@ def drop_markers(text: str) -> str:
 
 
 def _find(name: str, folder: Path, root: Path) -> Path | None:
+    """The included file: only a regular file of fragment size inside the ingested folder
+    (no ``..``, no symlink out, no device), so a page cannot pull in what ingest may not read."""
+    inside = root.resolve()
+
+    def usable(candidate: Path) -> bool:
+        return (
+            candidate.is_file()
+            and candidate.resolve().is_relative_to(inside)
+            and candidate.stat().st_size <= MAX_INCLUDE_BYTES
+        )
+
     for sub in INCLUDE_FOLDERS:
-        candidate = folder / sub / name
-        if candidate.is_file():
+        if usable(candidate := folder / sub / name):
             return candidate
     matches = sorted(root.rglob(Path(name).name)) if root.is_dir() else []
-    return matches[0] if matches else None
+    return next((m for m in matches if usable(m)), None)
 
 
 def inline_includes(text: str, path: Path, root: Path, depth: int = 0) -> tuple[str, list[Path]]:
