@@ -25,6 +25,7 @@ from assistant.core.conventions import Conventions
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
 from assistant.core.text import normalize
 from assistant.index.lexical import STOPWORDS
+from assistant.understand.market import flat, strip_name
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
@@ -137,7 +138,10 @@ def build_catalog(
     }
     if structured:
         found = [
-            f for source in structured for f in _structured(source, by_source[source], conventions)
+            f
+            for source, doc_chunks in by_source.items()
+            if source in structured
+            for f in _structured(source, doc_chunks, conventions)
         ]
         return [f for f in found if f.facts]
     # No spec-shaped page: product pages, and whatever other pages describe a capability.
@@ -180,7 +184,7 @@ def _page_features(
     for heading, group in sections.items():
         last = heading.split(" > ")[-1]
         name = feature_name(last, " ".join(c.text for c in group), generic)
-        if not name or _letters(name) in (_letters(whole.name), _letters(whole.module)):
+        if not name or flat(name) in (flat(whole.name), flat(whole.module)):
             continue  # the page's own title repeated as a heading
         feature = Feature(name, whole.name, source, "", personas=group[0].meta.personas)
         seen: set[str] = set()
@@ -192,18 +196,19 @@ def _page_features(
     listed = sum(len(f.facts) for f in named)
     if len(named) < MIN_LISTED or listed < LISTED_SHARE * len(whole.facts):
         return [whole]
-    title = re.sub(rf"(?i)\b{re.escape(vendor)}\b", "", whole.name) if vendor else whole.name
+    title = strip_name(whole.name, vendor)
     words = _WORD_RE.findall(title)
     if (
         len(words) <= MAX_PAGE_NAME_WORDS
         and feature_name(title, "", generic)
-        and not (_AUDIENCE_RE.search(whole.name))
+        and not AUDIENCE_RE.search(whole.name)
     ):
         return [whole, *named]
     return named
 
 
-_AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?\w", re.I)  # "Acme for teams"
+# "Acme for teams", "Guides for the finance team": a page for an audience (group 1)
+AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
 _TITLE_SITE_RE = re.compile(r"\s+[|·]\s+.*$")
 _NUMBERED_RE = re.compile(r"^\s*(?:\d+|[ivx]+|[a-z])[.)]\s+", re.I)
 _STEP_RE = re.compile(r"^\s*(?:step|phase|part|stage)\s*\d", re.I)
@@ -231,10 +236,6 @@ def feature_name(heading: str, text: str, generic: frozenset[str]) -> str:
         name = " ".join(kept)
         name = name[:1].upper() + name[1:]
     return re.sub(r"[^\w\s&/+,.:%'’()-]", "", name).strip(" :")
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def _merged(features: list[Feature]) -> list[Feature]:

@@ -17,7 +17,7 @@ import numpy as np
 from assistant.core.records import Chunk
 from assistant.core.terms import find_terms
 from assistant.core.text import normalize
-from assistant.index.catalog import Feature
+from assistant.index.catalog import AUDIENCE_RE, Feature
 from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
@@ -352,13 +352,10 @@ def _rescaled(cos: float) -> float:
     return max(0.0, min(1.0, (cos - CONTEXT_COS_FLOOR) / CONTEXT_COS_SPAN))
 
 
-_AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
-
-
 def _for_this_audience(f: Feature, account_tokens: set[str]) -> bool:
     """Whether a feature read from an audience page ("Acme for education") suits the account:
     the page names no audience, or the account says the audience's words."""
-    m = _AUDIENCE_RE.search(f.module)
+    m = AUDIENCE_RE.search(f.module)
     return not m or bool(set(tokenize(m.group(1))) & account_tokens)
 
 

@@ -19,6 +19,7 @@ from assistant.core.records import Chunk, Hit
 from assistant.core.terms import Lexicon
 from assistant.core.text import number_key, numbers, sentences
 from assistant.core.yamlfile import load_model
+from assistant.index.catalog import CAPABILITY_ROLES
 from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.jobs.involve import InvolveNote, involve
@@ -42,7 +43,6 @@ NOT_EVIDENCE = ("process", "open_question", "instruction", "persona", "company")
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
 THEY_RE = re.compile(r"(?:they|their|theirs)\b", re.I)  # on a comparison page: the rival
 WE_YOU_RE = re.compile(r"\b(?:we|our|you can|lets? you|allows? you)\b", re.I)
-CLAIM_ROLES = ("capability", "outcome", "security", "pricing")  # their signals make a claim
 NOT_PAIRS = ("legal", "company")  # their questions are nobody's objection
 MIN_WORDS = 6
 CUT_RE = re.compile(r"\b(?:and|or|but|the|a|an|of|to|with|for|in|on|that|which)\s*$", re.I)
@@ -387,7 +387,7 @@ class ObjectionHandler:
         if WE_YOU_RE.search(sentence) or sentence.lstrip().startswith(('"', "“")):
             return True
         patterns = self.kb.roles.signal_patterns
-        return any(p.search(sentence) for role in CLAIM_ROLES for p in patterns[role])
+        return any(p.search(sentence) for role in CAPABILITY_ROLES for p in patterns[role])
 
     def _fits(self, persona: Persona | None, text: str) -> bool:
         """Whether a sentence suits the persona: none of its avoided words, and not far more

@@ -42,6 +42,12 @@ def flat(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+def strip_name(text: str, name: str) -> str:
+    """``text`` without ``name``, however it is written ("Acme Co", "acme-co")."""
+    key = flat(name)
+    return _name_re(key).sub("", text) if key else text
+
+
 @lru_cache(maxsize=512)
 def _name_re(key: str) -> re.Pattern[str]:
     """A flat name as it may be written: any case, a space, dot or hyphen between letters."""
