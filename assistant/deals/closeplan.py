@@ -89,8 +89,8 @@ def _team(kb: KnowledgeBase, retriever: Retriever | None, step: Step) -> PlanSte
     the step most, cited, and no team invented."""
     if retriever is None:
         return PlanStep(step.step, "", None, step.lead_days, note="the knowledge base is empty")
-    hits = retriever.search(step.find, k=SEARCH_K, filters=Filters()).hits
-    internal = [h.chunk for h in hits if h.chunk.internal]
+    hits = retriever.search(step.find, k=SEARCH_K, filters=Filters(audience="internal")).hits
+    internal = [h.chunk for h in hits]
     directory = [c for c in internal if _in_directory(kb, c) and " > " in c.heading]
     wanted = set(tokenize(step.find))
     if not directory:

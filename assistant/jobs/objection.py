@@ -243,8 +243,10 @@ class ObjectionHandler:
         """Internal guidance on the objection when no internal pair answers it: the rep-only
         passages the objection retrieves (a playbook, the contract rules), their sentences
         that bear on it most, for the rep's eyes only."""
-        hits = self.grounder.retriever.search(text, k=SEARCH_K).hits
-        hits = [h for h in hits if h.chunk.internal and not h.chunk.has_role(*NOT_COACHING)]
+        hits = self.grounder.retriever.search(
+            text, k=SEARCH_K, filters=Filters(audience="internal")
+        ).hits
+        hits = [h for h in hits if not h.chunk.has_role(*NOT_COACHING)]
         if not hits or self.grounder.judge(text, hits[:COACHING_PASSAGES]).abstained:
             return []
         supports = self.grounder.supports(text, hits[:COACHING_PASSAGES])
