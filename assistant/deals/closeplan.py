@@ -18,6 +18,7 @@ from assistant.deals.records import Deal, Meeting
 from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
+from assistant.jobs.involve import in_directory, is_request, team_of
 from assistant.retrieval.evidence import Evidence, chunk_sentences
 from assistant.retrieval.retriever import Retriever
 
@@ -29,9 +30,6 @@ LEAD_WORDS_RE = re.compile(
     re.I,
 )
 MIN_SHARED_WORDS = 2  # a process sentence bears on a step when it shares this many of its words
-REQUEST_RE = re.compile(
-    r"^\s*(?:how to (?:request|ask)|to request|request(?:s)? (?:go|through))", re.I
-)
 
 
 @dataclass
@@ -91,7 +89,7 @@ def _team(kb: KnowledgeBase, retriever: Retriever | None, step: Step) -> PlanSte
         return PlanStep(step.step, "", None, step.lead_days, note="the knowledge base is empty")
     hits = retriever.search(step.find, k=SEARCH_K, filters=Filters(audience="internal")).hits
     internal = [h.chunk for h in hits]
-    directory = [c for c in internal if _in_directory(kb, c) and " > " in c.heading]
+    directory = [c for c in internal if in_directory(kb, c) and team_of(c)]
     wanted = set(tokenize(step.find))
     if not directory:
         related = [
@@ -103,21 +101,17 @@ def _team(kb: KnowledgeBase, retriever: Retriever | None, step: Step) -> PlanSte
         note = "no who-to-involve entry names a team for this step"
         return PlanStep(step.step, "", None, step.lead_days, [best] if best else [], note)
     chunk = directory[0]
-    team = chunk.heading.split(" > ")[1]
+    team = team_of(chunk)
     lines = chunk_sentences(_section_chunks(kb, chunk), min_words=4)
     not_reasons = tuple(kb.conventions.involve_not_reasons)
     reasons = [e for e in lines if not e.text.lower().startswith(not_reasons)]
     why = max(reasons, key=lambda e: len(wanted & set(tokenize(e.text))), default=None)
-    how = next((e for e in lines if REQUEST_RE.match(e.text)), None)
+    how = next((e for e in lines if is_request(kb, e.text)), None)
     lead, lead_line = _lead_days(lines, step)
     evidence = [e for e in (why, lead_line or how) if e is not None]
     evidence = [e for i, e in enumerate(evidence) if e.text not in {x.text for x in evidence[:i]}]
     note = "" if lead_line else f"lead time {step.lead_days} business days (the rules' default)"
     return PlanStep(step.step, team, None, lead, evidence, note)
-
-
-def _in_directory(kb: KnowledgeBase, chunk: Chunk) -> bool:
-    return bool(kb.conventions.matches("involve_directory", f"{chunk.meta.title} {chunk.source}"))
 
 
 def _section_chunks(kb: KnowledgeBase, chunk: Chunk) -> list[Chunk]:
