@@ -87,6 +87,13 @@ def load_note_rules(prompts_dir: Path) -> NoteRules:
     return load_model(prompts_dir / "meddpicc.yaml", NoteRules)
 
 
+Rivals = Callable[[str], list[str]]
+
+
+def _none(text: str) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class _Candidate:
     field: str
@@ -107,17 +114,15 @@ class NoteExtractor:
             for name, rule in rules.fields.items():
                 self._examples[name] = embed(rule.examples)
 
-    def extract(
-        self, parsed: ParsedNotes, date: dt.date, competitors: Sequence[str] = ()
-    ) -> Extraction:
-        """``competitors``: the names the knowledge base compares the vendor with."""
+    def extract(self, parsed: ParsedNotes, date: dt.date, rivals: Rivals = _none) -> Extraction:
+        """``rivals(text)``: the competitors of the knowledge base that ``text`` names."""
         risky = re.compile(self.rules.risk_headings)
         utterances = [
             u
             for u in parsed.utterances
             if not self._excluded(u.text) and not (u.section and risky.search(u.section))
         ]
-        signals = self.signals(parsed, utterances, competitors)
+        signals = self.signals(parsed, utterances, rivals)
         steps = next_steps(parsed, date)
         return Extraction(
             summary=summarize(parsed, signals, steps),
@@ -130,7 +135,7 @@ class NoteExtractor:
         return any(p.search(text) for p in self.rules.excluded)
 
     def signals(
-        self, parsed: ParsedNotes, utterances: list[Utterance], competitors: Sequence[str] = ()
+        self, parsed: ParsedNotes, utterances: list[Utterance], rivals: Rivals = _none
     ) -> list[Signal]:
         spoken = [u for u in utterances if not u.next_step]
         if not spoken:
@@ -140,7 +145,7 @@ class NoteExtractor:
         for i, u in enumerate(spoken):
             for name in FIELDS:
                 hits = sum(bool(p.search(u.text)) for p in self.rules.patterns[name])
-                if name == "competition" and _rivals(u.text, competitors):
+                if name == "competition" and rivals(u.text):
                     hits += 1
                 if not hits:
                     continue
@@ -155,7 +160,7 @@ class NoteExtractor:
             )
             for c in mine[:MAX_PER_FIELD]:
                 speaker = _speaker(parsed, c.utterance)
-                value = _value(name, c.utterance, parsed, competitors)
+                value = _value(name, c.utterance, parsed, rivals)
                 out.append(Signal(name, value, c.utterance.text, speaker))
         return out
 
@@ -169,11 +174,7 @@ class NoteExtractor:
         }
 
 
-def _rivals(text: str, competitors: Sequence[str]) -> list[str]:
-    return [c for c in competitors if re.search(rf"\b{re.escape(c)}\b", text, re.I)]
-
-
-def _value(name: str, u: Utterance, parsed: ParsedNotes, competitors: Sequence[str]) -> str:
+def _value(name: str, u: Utterance, parsed: ParsedNotes, rivals: Rivals) -> str:
     """The field's value in a few words: a person for the economic buyer and champion, a
     rival's name for competition, the figures for metrics, the date for the decision."""
     text = u.text
@@ -185,9 +186,9 @@ def _value(name: str, u: Utterance, parsed: ParsedNotes, competitors: Sequence[s
         if title:
             return title.group(0)
     if name == "competition":
-        rivals = _rivals(text, competitors)
-        if rivals:
-            return ", ".join(rivals)
+        named = rivals(text)
+        if named:
+            return ", ".join(named)
     if name == "metrics":
         figures = [
             m.group(0).strip()

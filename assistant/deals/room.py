@@ -89,10 +89,6 @@ class DealRoom:
     def vendor(self) -> str:
         return "" if self.kb.is_empty() else self.kb.vendor
 
-    def competitors(self) -> list[str]:
-        """The knowledge base's competitors as they are now (an ingest may have added some)."""
-        return [] if self.kb.is_empty() else self.kb.competitor_names()
-
     # -- log ------------------------------------------------------------------------------------
     def log(
         self,
@@ -150,7 +146,9 @@ class DealRoom:
                 warnings.append(
                     f"the LLM's extraction was not used ({reason}); the rules read the notes"
                 )
-        return self.extractor.extract(parsed, when, self.competitors())
+        if self.kb.is_empty():
+            return self.extractor.extract(parsed, when)
+        return self.extractor.extract(parsed, when, self.kb.market.mentioned)
 
     def _llm_extract(
         self, notes: str, parsed: ParsedNotes, when: dt.date, warnings: list[str]
