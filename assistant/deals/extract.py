@@ -228,6 +228,20 @@ def verified(notes: str, signals: Sequence[Signal]) -> tuple[list[Signal], list[
     return kept, dropped
 
 
+def verified_steps(notes: str, steps: Sequence[NextStep]) -> tuple[list[NextStep], list[str]]:
+    """The next steps that are a line of the notes (spacing aside), as signals' quotes are;
+    and a plain reason for each one dropped."""
+    flat = " ".join(notes.split())
+    kept, dropped = [], []
+    for step in steps:
+        text = " ".join(step.text.split())
+        if text in flat:
+            kept.append(NextStep(text, step.owner, step.due))
+        else:
+            dropped.append(f"next step not in the notes: {text[:60]!r}")
+    return kept, dropped
+
+
 def next_steps(parsed: ParsedNotes, date: dt.date) -> list[NextStep]:
     """The notes' next steps: lines under a next-steps heading, or sentences that say one
     ("Sam to send the answers by Nov 20"), with an owner and a due date when they give one."""

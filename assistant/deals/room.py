@@ -14,7 +14,14 @@ from typing import Any
 from assistant.core.errors import DealError, LLMError
 from assistant.core.records import Chunk, DocMeta
 from assistant.deals import closeplan, crm, people
-from assistant.deals.extract import NoteExtractor, NoteRules, load_note_rules, summarize, verified
+from assistant.deals.extract import (
+    NoteExtractor,
+    NoteRules,
+    load_note_rules,
+    summarize,
+    verified,
+    verified_steps,
+)
 from assistant.deals.forecast import (
     ForecastRules,
     judge,
@@ -167,16 +174,15 @@ class DealRoom:
         ]
         signals, dropped = verified(notes, raw)
         warnings += [f"dropped an LLM signal: {d}" for d in dropped]
-        flat = " ".join(notes.split())
-        steps = []
-        for s in data.get("next_steps", []):
-            text = " ".join(str(s.get("text", "")).split())
-            if text and text in flat:  # a next step is a line of the notes, as signals are
-                steps.append(
-                    NextStep(text, str(s.get("owner", "")), _iso_or_blank(s.get("due"), when))
-                )
-            elif text:
-                warnings.append(f"dropped an LLM next step not in the notes: {text[:60]!r}")
+        asked = [
+            NextStep(
+                str(s.get("text", "")), str(s.get("owner", "")), _iso_or_blank(s.get("due"), when)
+            )
+            for s in data.get("next_steps", [])
+            if str(s.get("text", "")).strip()
+        ]
+        steps, dropped = verified_steps(notes, asked)
+        warnings += [f"dropped an LLM {d}" for d in dropped]
         summary = str(data.get("summary", "")).strip() or summarize(parsed, signals, steps)
         return Extraction(summary, steps, signals, list(parsed.attendees), self.llm.name)
 
@@ -244,8 +250,9 @@ class DealRoom:
         """The persona (the economic buyer, else the champion, else the most senior buyer
         met), the account context (the account, its pains and metrics as the notes quote
         them) and the competitor (the deal's, else the one the notes name)."""
-        j = self.judged(self.store.get(name))
-        people_ = people.stakeholders(j.meetings)
+        deal = self.store.get(name)
+        meetings = self.store.meetings(deal)
+        people_ = people.stakeholders(meetings)
         used: dict[str, str] = {}
         persona = ""
         for role in ("economic buyer", "champion", "executive", "manager"):
@@ -254,19 +261,19 @@ class DealRoom:
                 persona = who.title
                 used["persona"] = f"{who.name}, {who.title} ({role})"
                 break
-        qual = qualification(j.meetings)
+        qual = qualification(meetings)
         said = [d.signal.quote for f in ("pain", "metrics") for d in qual[f][:2]]
-        account = j.deal.account + (": " + " ".join(dict.fromkeys(said)) if said else "")
-        used["account"] = j.deal.account + (
+        account = deal.account + (": " + " ".join(dict.fromkeys(said)) if said else "")
+        used["account"] = deal.account + (
             f" and {len(said)} pain/metric sentence(s) from the notes" if said else ""
         )
         named = [d.signal.value for d in qual["competition"]]
         known = [c for v in named if (c := self.kb.resolve_competitor(v))]
-        competitor = j.deal.competitor or (known[0] if known else None)
+        competitor = deal.competitor or (known[0] if known else None)
         if competitor:
-            where = "the deal record" if j.deal.competitor else "the notes"
+            where = "the deal record" if deal.competitor else "the notes"
             used["competitor"] = f"{competitor} ({where})"
-        return DealContext(j.deal.name, persona, account, competitor, used)
+        return DealContext(deal.name, persona, account, competitor, used)
 
 
 def _iso_or_blank(value: Any, when: dt.date) -> str:
