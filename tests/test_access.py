@@ -14,7 +14,7 @@ import pytest
 
 from assistant.access.paths import allowed_path
 from assistant.access.roles import RoleFile, User, load_roles
-from assistant.access.server import auth_missing, read_auth, serving_problem
+from assistant.access.server import auth_missing, providers, read_auth, serving_problem
 from assistant.access.workspace import Workspace, local_user
 from assistant.cli import main
 from assistant.core.config import REPO_ROOT, Settings
@@ -267,6 +267,20 @@ def test_serve_refuses_an_open_address_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("pitchcraft: refusing to serve on 0.0.0.0 without sign-in")
     assert err.count("\n") == 1
+
+
+def test_a_provider_in_its_own_section_is_read_whatever_mapping_holds_it() -> None:
+    # Streamlit hands nested secrets sections over as a Mapping that is not a dict.
+    from types import MappingProxyType
+
+    section = MappingProxyType({k: AUTH[k] for k in ("client_id", "client_secret")})
+    auth = {
+        "redirect_uri": AUTH["redirect_uri"],
+        "cookie_secret": AUTH["cookie_secret"],
+        "idp": MappingProxyType({**section, "server_metadata_url": AUTH["server_metadata_url"]}),
+    }
+    assert auth_missing(auth) == []
+    assert [p.get("client_secret") for p in providers(auth)] == [None, AUTH["client_secret"]]
 
 
 def test_secrets_are_never_in_json_settings_or_the_audit_log(

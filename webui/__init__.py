@@ -22,7 +22,7 @@ import streamlit as st
 
 from assistant.access.audit import AuditLog
 from assistant.access.roles import User, load_roles
-from assistant.access.server import auth_missing, serving_problem
+from assistant.access.server import auth_missing, providers, serving_problem
 from assistant.access.workspace import Workspace, local_user
 from assistant.core.config import REPO_ROOT, Settings
 from assistant.core.errors import PitchcraftError
@@ -111,10 +111,6 @@ def auth_section() -> dict[str, Any] | None:
         return None
 
 
-def sign_in_required() -> bool:
-    return auth_section() is not None
-
-
 def gate(app: Pitchcraft) -> User:
     """Who is using the app, or a stop: a server reachable from other machines without sign-in
     refuses to serve (one line); with sign-in configured, a signed-out visitor sees only the
@@ -179,11 +175,10 @@ def settings_rows(app: Pitchcraft) -> list[tuple[str, str]]:
         recorded = app.kb.store.info.embed_model if not app.kb.is_empty() else ""
     auth = auth_section()
     secrets = auth or {}
-    providers = [secrets] + [v for v in secrets.values() if isinstance(v, dict)]
     metadata = next(
-        (p.get("server_metadata_url") for p in providers if p.get("server_metadata_url")), ""
+        (p["server_metadata_url"] for p in providers(secrets) if p.get("server_metadata_url")), ""
     )
-    client_secret = any(p.get("client_secret") for p in providers)
+    client_secret = any(p.get("client_secret") for p in providers(secrets))
     return [
         (
             "Sign-in (OpenID Connect)",

@@ -33,10 +33,14 @@ def auth_missing(auth: Mapping[str, Any] | None) -> list[str]:
     if not auth:
         return ["[auth]"]
     missing = [k for k in SHARED_KEYS if not auth.get(k)]
-    providers = [auth] + [v for v in auth.values() if isinstance(v, Mapping)]
-    if not any(all(p.get(k) for k in PROVIDER_KEYS) for p in providers):
+    if not any(all(p.get(k) for k in PROVIDER_KEYS) for p in providers(auth)):
         missing += [k for k in PROVIDER_KEYS if not auth.get(k)]
     return missing
+
+
+def providers(auth: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The sign-in providers' settings: ``[auth]`` itself and each ``[auth.<provider>]``."""
+    return [auth] + [v for v in auth.values() if isinstance(v, Mapping)]
 
 
 def is_loopback(host: str | None) -> bool:

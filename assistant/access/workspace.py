@@ -148,7 +148,7 @@ class Workspace:
     ) -> Logged:
         """Log a meeting: to a deal this user may see, or to a new deal they then own (by
         e-mail when signed in)."""
-        owner = self.user.email or self.user.name
+        owner = self.user.who
         try:
             logged = self.app.deals.log(name, data, source, date, account, owner, self._sees)
         except Exception as exc:

@@ -19,7 +19,6 @@ FIELDS = (
 )
 Side = Literal["buyer", "seller", ""]
 Speaker = Literal["buyer", "rep"]
-CATEGORIES = ("commit", "best_case", "pipeline", "omitted", "closed_won", "closed_lost")
 MAX_VALUE_WORDS = 14  # a value longer than this is cut to its clause
 
 

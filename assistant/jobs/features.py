@@ -160,9 +160,9 @@ class FeaturePicker:
     """Scores and picks features over one knowledge base (the catalog's vectors are built at
     ingest; a persona's vector once per picker)."""
 
-    def __init__(self, kb: KnowledgeBase, retriever: Retriever | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.retriever = retriever or Retriever(kb)
+        self.retriever = Retriever(kb)
         self._persona_vectors: dict[str, np.ndarray] = {}
         self._owners: dict[str, list[int]] = {}
         self._gen = -1
