@@ -424,3 +424,54 @@ def test_cli_ask_fresh_days(cli_kb, cli_model, capsys) -> None:
     for r in json.loads(out)["results"]:
         when = updated[r["source"]]
         assert when is None or when >= cutoff, (r["source"], when)
+
+
+# -- the command line: eval pitch and eval objections -------------------------------------------
+
+
+def test_cli_eval_objections_counts_cited_key_points(cli_kb, cli_model, tmp_path, capsys) -> None:
+    """Each key point counts when a cited sentence of the response says it; one no source
+    holds is missed; the sources the writer was given hold at least what was said."""
+    file = tmp_path / "objections.jsonl"
+    row = {
+        "id": "o1",
+        "objection": "Pipewell is way cheaper than you",
+        "sources": ["battlecards/pipewell.md"],
+        "key_points": ["what you spend in total", "all connectors included", "a free pony"],
+    }
+    file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    args = ["--kb", str(cli_kb["kb"]), "eval", "objections", "--corpus", str(KNOWLEDGE)]
+    code, out, err = run(capsys, *args, "--file", str(file), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    (got,) = data["rows"]
+    assert got["covered"] == ["what you spend in total", "all connectors included"]
+    assert got["missed"] == ["a free pony"] and got["expected_source_cited"]
+    assert (data["key_points"], data["key_points_covered"]) == (3, 2)
+    assert data["key_point_share"] == pytest.approx(2 / 3, abs=1e-3)
+    assert data["key_point_share_in_sources"] >= data["key_point_share"]
+    assert data["verbatim"] == 1.0
+
+
+def test_cli_eval_pitch_checks_each_scenario(cli_kb, cli_model, tmp_path, capsys) -> None:
+    file = tmp_path / "scenarios.jsonl"
+    rows = [
+        {
+            "id": "s1",
+            "persona": "CFO",
+            "account": "Logistics company replacing hand-built pipelines",
+            "competitor": "Pipewell",
+            "must_cite_any": ["battlecards/pipewell.md"],
+        },
+        {"id": "s2", "persona": "CIO", "account": "", "competitor": None, "must_cite_any": []},
+    ]
+    file.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    args = ["--kb", str(cli_kb["kb"]), "eval", "pitch", "--corpus", str(KNOWLEDGE)]
+    code, out, err = run(capsys, *args, "--scenarios", str(file))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"pitch on {KNOWLEDGE}"
+    assert any(line.split()[:2] == ["scenarios", "2"] for line in lines)
+    s1 = next(line for line in lines if " s1 " in line)
+    assert s1.split()[0] == "pass" and "competitor Pipewell (compared: True, section: True)" in s1
+    assert next(line for line in lines if " s2 " in line).split()[0] == "pass"

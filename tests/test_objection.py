@@ -24,7 +24,9 @@ from test_pitch import (  # the independent grounding checks
 from assistant.cli import main
 from assistant.core.results import Result
 from assistant.index import kb as kb_module
-from assistant.jobs.objection import ObjectionRequest, load_objection_phrasing
+from assistant.jobs import objection
+from assistant.jobs.objection import ObjectionRequest, _diverse, load_objection_phrasing
+from assistant.retrieval.evidence import Evidence
 from assistant.service import Pitchcraft
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,3 +244,44 @@ def test_cli_objection_json(knowledge_kb, monkeypatch, embedder, capsys) -> None
     assert code == 0, err
     assert out.startswith(f"# Objection: {APPLE_WATCH}")
     assert "## No grounded answer" in out and "## Warnings" in out
+
+
+# -- a loose match must bring an answer; the same fact twice is said once ------------------------
+
+
+def test_a_loose_match_counts_only_when_its_answer_bears_on_the_objection(app, monkeypatch) -> None:
+    """Below CLEAR_MATCH a known question matches only if the grounder finds its answer bears
+    on the objection ("Who are your subprocessors?" does not answer one about catering)."""
+    monkeypatch.setattr(objection, "MIN_MATCH", 0.05)  # let the loose pair through the floor
+    handler = app.objections
+    off_topic = "Who are your subcontractors for catering?"
+    monkeypatch.setattr(objection, "CLEAR_MATCH", 0.0)
+    assert handler.match(off_topic, None, internal=False) is not None  # the nearest question
+    monkeypatch.setattr(objection, "CLEAR_MATCH", 1.0)
+    assert handler.match(off_topic, None, internal=False) is None
+    found = handler.match(PRICE, "Pipewell", internal=False)  # its answer does bear on it
+    assert found is not None and "fraction" in found[0].question
+
+
+def test_the_same_sentence_from_two_pages_is_said_once(knowledge_kb) -> None:
+    chunks = list(knowledge_kb.manifest.all_chunks())
+    a, b, c = chunks[0], chunks[1], chunks[2]
+    said = [
+        Evidence("Acme retains all recordings for three weeks, and saved ones forever.", a),
+        Evidence("Acme retains all replays for three weeks, and saved ones forever.", b),
+        Evidence("Exports open in any standard viewer.", c),
+    ]
+    assert [e.chunk.id for e in _diverse(said, 3)] == [a.id, c.id]
+
+
+def test_an_llm_writer_also_reads_the_sections_the_support_came_from(app) -> None:
+    """The plan hands a writer the other sections it searched (an LLM reads them whole); the
+    offline composer says only the picked sentences, so none of them is cited."""
+    plan = app.objections.plan(ObjectionRequest(CLOUD), None)
+    assert plan.background and not plan.abstained
+    said = plan.all_evidence()[: -len(plan.background)]
+    assert plan.all_evidence()[-len(plan.background) :] == plan.background
+    assert not {e.chunk.id for e in plan.background} & {e.chunk.id for e in said}
+    assert not any(e.chunk.internal for e in plan.background)
+    cited = {c["chunk_id"] for c in app.objection(ObjectionRequest(CLOUD)).to_json()["citations"]}
+    assert not cited & {e.chunk.id for e in plan.background}

@@ -157,12 +157,16 @@ def evaluate_objections(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> JobReport:
     report = JobReport("objections", corpus)
-    covered = customer = total = 0
+    covered = customer = given_total = total = 0
     for n, o in enumerate(objections, 1):
         if progress:
             progress("objections", n, len(objections))
-        result = app.objection(ObjectionRequest(o["objection"]))
+        request = ObjectionRequest(o["objection"])
+        result = app.objection(request)
         text = "\n".join(s.text for s in result.sections)
+        # What an LLM writer would read: every section the plan hands a writer, whole.
+        given = {e.chunk.id: e.chunk for e in app.objections.plan(request, None).all_evidence()}
+        sources = _spaced(" ".join(c.shown_text for c in given.values()))
         said = "\n".join(s.text for s in result.sections if s.customer_facing)
         points = {p: _cited_sentence_with(text, p) for p in o["key_points"]}
         cited_sources = {c.source for c in result.citations.items}
@@ -172,6 +176,7 @@ def evaluate_objections(
             "covered": [p for p, s in points.items() if s],
             "covered_customer_facing": [p for p in points if _cited_sentence_with(said, p)],
             "missed": [p for p, s in points.items() if not s],
+            "in_sources_given": [p for p in points if normalize(p) in normalize(sources)],
             "abstained": result.extra.get("abstained", False),
             "expected_source_cited": bool(cited_sources & set(o.get("sources") or ())),
             "verbatim": _quotes_verbatim(app, result),
@@ -179,6 +184,7 @@ def evaluate_objections(
         }
         covered += len(row["covered"])
         customer += len(row["covered_customer_facing"])
+        given_total += len(row["in_sources_given"])
         total += len(points)
         report.rows.append(row)
     rows = report.rows
@@ -188,6 +194,8 @@ def evaluate_objections(
         "key_points_covered": covered,
         "key_point_share": round(covered / total, 3) if total else 0.0,
         "key_point_share_customer_facing": round(customer / total, 3) if total else 0.0,
+        # The ceiling for any writer, an LLM too: the key points in the sources it is given.
+        "key_point_share_in_sources": round(given_total / total, 3) if total else 0.0,
         "answered": sum(not r["abstained"] for r in rows),
         "expected_source_cited": sum(r["expected_source_cited"] for r in rows),
         "verbatim": sum(r["verbatim"] for r in rows) / max(1, len(rows)),

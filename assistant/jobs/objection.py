@@ -22,10 +22,16 @@ from assistant.core.yamlfile import load_model
 from assistant.index.catalog import CAPABILITY_ROLES
 from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
+from assistant.index.lexical import tokenize
 from assistant.jobs.involve import InvolveNote, involve
 from assistant.personas.resolver import Resolution
 from assistant.personas.schema import Persona
-from assistant.retrieval.evidence import Evidence, chunk_sentences, is_customer_sayable
+from assistant.retrieval.evidence import (
+    Evidence,
+    chunk_sentences,
+    is_customer_sayable,
+    with_items,
+)
 from assistant.retrieval.grounding import Grounder
 from assistant.understand.market import flat, is_table_row
 from assistant.understand.qa import QAPair, qa_pairs
@@ -36,6 +42,7 @@ ACK_RE = re.compile(
     re.I,
 )
 MIN_MATCH = 0.55  # cosine similarity for a known objection or question to count as this one
+CLEAR_MATCH = 0.7  # ... and above which it needs no check of its answer (set on all dev corpora)
 SEARCH_K = 12  # passages searched for supporting sentences
 TOPIC_K = 6  # ... and passages of the objection's topic
 TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection is often about
@@ -52,7 +59,9 @@ MAX_POINTS, MAX_REFRAME, MAX_EVIDENCE, PER_SOURCE = 6, 2, 4, 3
 COACHING_PASSAGES, MAX_COACHING = 2, 3  # internal guidance: the best passages, sentences
 NOT_COACHING = ("open_question", "instruction", "persona")
 PAGES, SECTIONS, PER_SECTION = 3, 2, 3  # support: the best pages, their closest sections
+HIT_SECTIONS = 5  # ... and the best hits besides: context for an LLM writer
 SAME_RIVAL, OTHER_RIVAL = 0.05, -0.1  # a pair about the deal's competitor, or about another one
+SAME_WORDS = 0.7  # word overlap (Jaccard) at which two sentences say the same thing
 FIGURE_BONUS = 0.1  # extra evidence with a figure beats the same support without one
 MAX_TECHNICAL_SHARE = 0.3  # personas below this hear no sentence that leans technical
 # Set by hand on the sample knowledge base's objections; not fitted to a labelled set.
@@ -104,6 +113,9 @@ class ObjectionPlan:
     phrasing: ObjectionPhrasing
     warnings: list[str] = field(default_factory=list)
     vendor: str = "our platform"
+    # The other sections the support came from: an LLM writer reads them whole and may quote
+    # any sentence of them; the offline composer says only the picked sentences.
+    background: list[Evidence] = field(default_factory=list)
 
     @property
     def style(self) -> str:
@@ -115,7 +127,7 @@ class ObjectionPlan:
 
     def all_evidence(self) -> list[Evidence]:
         out = self.acknowledge + self.reframe + self.evidence + self.question + self.coaching
-        return out + [e for t in self.involve for e in t.evidence]
+        return out + [e for t in self.involve for e in t.evidence] + self.background
 
     def given(self) -> str:
         return self.request.text
@@ -182,7 +194,15 @@ class ObjectionHandler:
                 best = (score, i)
         if best is None or best[0] < MIN_MATCH:
             return None
-        return pairs[best[1]], best[0]
+        pair, score = pairs[best[1]], best[0]
+        # A looser match ("how long does replay keep data" → "how long does setup take") counts
+        # only when its answer bears on the objection, as the grounder judges any answer.
+        if (
+            score < CLEAR_MATCH
+            and self.grounder.judge(text, [Hit(c, score) for c in pair.chunks]).abstained
+        ):
+            return None
+        return pair, score
 
     def plan(self, request: ObjectionRequest, resolution: Resolution | None) -> ObjectionPlan:
         persona = resolution.persona if resolution else None
@@ -208,7 +228,7 @@ class ObjectionHandler:
         coaching = _answer_sentences(coaching_match[0])[:3] if coaching_match else []
         coaching = coaching or self._coaching(request.text)
         hint = " ".join(c.text for c in coaching_match[0].chunks) if coaching_match else ""
-        support = self._support(request.text, competitor, persona, answer + acknowledge, hint)
+        support, read = self._support(request.text, competitor, persona, answer + acknowledge, hint)
         points = _diverse(answer + support, MAX_POINTS)
         reframe = [e for e in points if not re.search(r"\d", e.text)][:MAX_REFRAME]
         evidence = [e for e in points if e not in reframe][:MAX_EVIDENCE]
@@ -230,6 +250,11 @@ class ObjectionHandler:
             warnings=warnings,
             vendor=self.kb.vendor,
         )
+        if not plan.abstained:
+            said = {e.chunk.id for e in plan.all_evidence()}
+            plan.background = [
+                Evidence(c.sentences()[0], c) for c in read if c.id not in said and c.sentences()
+            ]
         if not found:
             plan.warnings.append(
                 "no objection or question in the knowledge base matches; the response is built "
@@ -266,9 +291,10 @@ class ObjectionHandler:
         persona: Persona | None,
         exclude: list[Evidence],
         hint: str = "",
-    ) -> list[Evidence]:
+    ) -> tuple[list[Evidence], list[Chunk]]:
         """Customer-safe sentences that bear on the objection, best first: the words they
-        share with it (IDF-weighted) and their meaning, figures a little ahead.
+        share with it (IDF-weighted) and their meaning, figures a little ahead; and the
+        sections they were picked from (an LLM writer reads those whole).
 
         ``hint`` is internal coaching for the same objection: it steers the search towards the
         facts a good answer uses, but only customer-safe sentences are returned.
@@ -297,7 +323,7 @@ class ObjectionHandler:
         floor = MIN_MEANING
         if not hint and all(v.abstained for v in verdicts):
             if not any(v.thin for v in verdicts):
-                return []
+                return [], []
             floor = MEANING_WITHOUT_WORDS
         # Read the best pages whole: a conversational objection retrieves one passage of the
         # security page and five of chit-chat; the page's other sections hold the answer.
@@ -331,9 +357,14 @@ class ObjectionHandler:
             # ^ not the tail of a sentence split mid-way
             and not CUT_RE.search(s.sentence)  # ... or its head
         ]
-        if not candidates:
-            return []
-        vectors = self.kb.embedder.embed([s.sentence for s in candidates])
+        # A lead-in ("Retention depends on your plan:") comes with the rows it introduces.
+        told = [with_items(Evidence(s.sentence, s.chunk)) for s in candidates]
+        kept = [
+            (s, e) for s, e in zip(candidates, told, strict=True) if e.said or e.text[-1] != ":"
+        ]
+        if not kept:
+            return [], best
+        vectors = self.kb.embedder.embed([e.said or e.text for _, e in kept])
         meaning = vectors @ query
         scored = sorted(
             (
@@ -341,14 +372,14 @@ class ObjectionHandler:
                     -(
                         WORDS_SHARE * s.score
                         + (1 - WORDS_SHARE) * float(m)
-                        + FIGURE_BONUS * bool(re.search(r"\d", s.sentence))
+                        + FIGURE_BONUS * bool(re.search(r"\d", e.said or e.text))
                     ),
                     s.chunk.id,
                     s.sentence,
                 ),
-                Evidence(s.sentence, s.chunk),
+                e,
             )
-            for s, m in zip(candidates, meaning, strict=True)
+            for (s, e), m in zip(kept, meaning, strict=True)
             if m >= floor
         )
         ranked = [e for _, e in scored]
@@ -359,7 +390,8 @@ class ObjectionHandler:
             nth[e.chunk.id] = nth.get(e.chunk.id, -1) + 1
             if nth[e.chunk.id] < PER_SECTION:
                 keyed.append(((nth[e.chunk.id], *order[e.chunk.id]), e))
-        return [e for _, e in sorted(keyed, key=lambda x: x[0])]
+        read = best + [h.chunk for h in hits[:HIT_SECTIONS] if h.chunk not in best]
+        return [e for _, e in sorted(keyed, key=lambda x: x[0])], read
 
     def _ours(self, sentence: str, chunk: Chunk, competitor: str | None) -> bool:
         """A sentence the rep can say: not a table row; a claim about the vendor or what it
@@ -414,14 +446,19 @@ def _answer_sentences(pair: QAPair) -> list[Evidence]:
 
 
 def _diverse(evidence: list[Evidence], k: int) -> list[Evidence]:
-    """Up to ``k`` sentences, at most ``PER_SOURCE`` from one document and no figure told
-    twice by two documents."""
+    """Up to ``k`` sentences, at most ``PER_SOURCE`` from one document, and nothing told twice
+    (the same figure, or nearly the same words) by two documents."""
     out: list[Evidence] = []
     for e in evidence:
         figures = {number_key(n) for n in numbers(e.text)}
         repeats = any(figures and figures <= {number_key(n) for n in numbers(o.text)} for o in out)
         crowded = sum(o.source == e.source for o in out) >= PER_SOURCE
-        if not repeats and not crowded and e.text not in {o.text for o in out}:
+        words = set(tokenize(e.text))
+        echoes = any(  # two pages telling the same sentence in nearly the same words
+            len(words & (theirs := set(tokenize(o.text)))) >= SAME_WORDS * len(words | theirs)
+            for o in out
+        )
+        if not repeats and not crowded and not echoes:
             out.append(e)
         if len(out) == k:
             break

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk
-from assistant.core.text import normalize, strip_label
+from assistant.core.text import normalize, sentences, strip_label
 from assistant.index.lexical import tokenize
+from assistant.understand.market import is_table_row
 
 # Sentences that tell a rep what to do are coaching, not something to say to a customer.
 _IMPERATIVE = frozenset(
@@ -123,6 +124,58 @@ def chunk_sentences(
             seen.add(key)
             out.append(Evidence(sent, chunk))
     return out
+
+
+_ITEM_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+")
+MAX_ITEMS, MAX_ITEMS_WORDS = 6, 90  # a lead-in's list: at most this many items and words
+
+
+def with_items(e: Evidence) -> Evidence:
+    """A sentence that ends with a colon, joined with the list or table rows it introduces:
+    the quote runs verbatim from the lead-in to the last item, said as ``Lead: item; item.``
+    (each item's first sentence). Any other sentence, or a lead-in with no items, is ``e``."""
+    lead = " ".join(e.text.split())
+    lines = e.chunk.text.split("\n")
+    end = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if lead.endswith(":")
+            and line.rstrip().endswith(":")
+            and " ".join(" ".join(lines[: i + 1]).split()).endswith(lead)
+        ),
+        None,
+    )
+    if end is None:
+        return e
+    items: list[tuple[int, list[str]]] = []  # (last line, the item's lines)
+    bulleted = False
+    for i in range(end + 1, len(lines)):
+        line = lines[i].strip()
+        if not line:
+            if items and not bulleted:
+                break  # a blank line ends a table; a list may space its items
+        elif m := _ITEM_RE.match(line):
+            bulleted = True
+            items.append((i, [line[m.end() :]]))
+        elif is_table_row(line) and not bulleted:
+            items.append((i, [line]))
+        elif items and bulleted and lines[i - 1].strip() and not line.startswith(">"):
+            items[-1] = (i, [*items[-1][1], line])  # a hard-wrapped item goes on
+        else:
+            break
+        if len(items) > MAX_ITEMS:
+            break
+    quote, firsts = "", []
+    for last, item in items[:MAX_ITEMS]:
+        span = " ".join(f"{lead} {' '.join(lines[end + 1 : last + 1])}".split())
+        if len(span.split()) > MAX_ITEMS_WORDS:
+            break
+        quote = span
+        firsts.append((sentences(" ".join(item)) or [" ".join(item)])[0].rstrip(" .;"))
+    if not quote or any(" ".join(b.split()) in quote for b in e.chunk.blocked):
+        return e  # nothing it introduces fits, or a sentence addressed to an AI would come along
+    return Evidence(quote, e.chunk, f"{lead} {'; '.join(firsts)}.")
 
 
 _SPEAKER_RE = re.compile(r"[A-Z][^\n\"“”]{1,60}, [^\n\"“”]{2,120}")
