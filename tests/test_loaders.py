@@ -167,8 +167,10 @@ def test_mdx_is_cleaned(tmp_path: Path) -> None:
     assert "Some bold text and more with a link and code." in text
     assert "Callout body stays." in text
     assert "Talk to a human" in text
-    # a JSX title attribute becomes a heading
-    assert "### Heads up" in lines
+    # a titled component's title leads its text; it is no heading, or the text after the
+    # box would fall under it
+    assert "Heads up: Callout body stays." in lines
+    assert not any(ln.lstrip("#").strip() == "Heads up" for ln in lines)
     # tables are linearised: row label, then "Column: value" pairs
     assert "Team — Price: $10; Seats: 5" in lines
     assert "Enterprise — Price: Custom; Seats: Unlimited" in lines
@@ -255,6 +257,17 @@ def test_html_text_in_leaf_boxes_is_kept_once(tmp_path: Path) -> None:
     assert "8.50" in lines
     assert "per user per month billed annually" in lines
     assert lines.count("Everything a team needs.") == 1
+
+
+def test_html_inline_tags_leave_no_space_before_punctuation(tmp_path: Path) -> None:
+    """Links and emphasis are their own text nodes; joining them must not print "API ,"."""
+    page = """<html><body><p>Build on our <a href="/api">REST
+    API</a>, <a href="/b">client bindings</a> and <b>webhooks</b>. See (<a href="/d">docs</a>)
+    now: <i>fast</i>!</p></body></html>"""
+    write(tmp_path, "api.html", page)
+    text = load(tmp_path, "api.html").text
+    assert "Build on our REST API, client bindings and webhooks." in text
+    assert "See (docs) now: fast!" in text
 
 
 # -- PDF ------------------------------------------------------------------------------------

@@ -60,7 +60,8 @@ def templates() -> set[str]:
     phrasing = load_objection_phrasing(ROOT / "prompts")
     return {
         getattr(step, style)
-        for step in (phrasing.acknowledge, phrasing.question_back)
+        for steps in (phrasing, phrasing.asked)
+        for step in (steps.acknowledge, steps.question_back)
         for style in ("technical", "balanced", "business")
     }
 
@@ -285,3 +286,16 @@ def test_an_llm_writer_also_reads_the_sections_the_support_came_from(app) -> Non
     assert not any(e.chunk.internal for e in plan.background)
     cited = {c["chunk_id"] for c in app.objection(ObjectionRequest(CLOUD)).to_json()["citations"]}
     assert not cited & {e.chunk.id for e in plan.background}
+
+
+def test_a_question_gets_a_straight_answer_not_a_pushback_phrasing(app) -> None:
+    """A buyer who asks ("Where can our data be stored?") is not told their concern is fair;
+    one who pushes back is. Either way the phrasing is the persona style's own."""
+    phrasing = load_objection_phrasing(ROOT / "prompts")
+    asked = app.objections.plan(ObjectionRequest("Where exactly would our data be stored?"), None)
+    pushed = app.objections.plan(ObjectionRequest(CLOUD), None)
+    assert asked.steps == phrasing.asked and pushed.steps == phrasing
+    data = app.objection(ObjectionRequest("Where exactly would our data be stored?")).to_json()
+    first = data["response"][0]
+    assert first["title"] == "Acknowledge"
+    assert first["citations"] or first["text"] == phrasing.asked.acknowledge.balanced

@@ -24,7 +24,7 @@ from assistant.core.text import label_free, sentences, strip_label
 from assistant.index import kb as kb_module
 from assistant.jobs.pitch import PitchRequest
 from assistant.personas.loading import load_personas
-from assistant.retrieval.evidence import is_customer_sayable
+from assistant.retrieval.evidence import is_customer_sayable, is_pitchable
 from assistant.service import Pitchcraft
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -394,6 +394,28 @@ def test_footnote_markers_do_not_start_sentences() -> None:
 )
 def test_sentences_about_the_document_are_not_said_to_customers(sentence, sayable) -> None:
     assert is_customer_sayable(sentence) is sayable
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pitchable"),
+    [
+        ("— Dana Reyes, CTO, Northbay Logistics", False),  # who said the quote above
+        ("You can reduce this by raising the polling interval.", False),  # "this" is elsewhere
+        ("You can reduce costs by raising the polling interval.", True),
+        ("Teams cut review time, effort and errors.", True),
+    ],
+)
+def test_attributions_and_pointing_back_are_not_pitched(sentence, pitchable) -> None:
+    assert is_pitchable(sentence) is pitchable
+
+
+@pytest.mark.parametrize(("persona", "competitor"), MATRIX)
+def test_the_next_step_repeats_no_feature_fact(pitches, persona, competitor) -> None:
+    data = pitches(persona, competitor).to_json()
+    by_n = {c["n"]: c["quote"] for c in data["citations"]}
+    step = {by_n[n] for n in section(data, "Next step")["citations"]}
+    said = {by_n[n] for f in data["features"] for n in f["citations"]}
+    assert not step & said
 
 
 def test_company_name_is_used_when_given(app) -> None:

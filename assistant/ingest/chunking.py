@@ -19,7 +19,8 @@ HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains: every file re-chunks on next sync.
-PIPELINE_VERSION = "chunks-v10"  # v10: a wrapped list item is one sentence; v9: leaf HTML boxes
+# v12: a callout's title leads its text (no heading); HTML text is "API, and", one line
+PIPELINE_VERSION = "chunks-v12"
 
 
 class Chunker:

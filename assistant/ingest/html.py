@@ -116,8 +116,9 @@ def html_to_text(html: str) -> tuple[str, str, str]:
         if el.name == "div" and _mostly_links(el):
             continue  # a menu or a row of buttons
         text = el.get_text("\n" if el.name == "pre" else " ", strip=el.name != "pre")
-        if el.name != "pre":  # "6<span>.67</span>" is 6.67
-            text = re.sub(r"(\d) (?=[.,]\d)", r"\1", re.sub(r"[ \t]+", " ", text))
+        if el.name != "pre":  # "6<span>.67</span>" is 6.67; "<a>API</a>, and" is "API, and"
+            text = re.sub(r"(\d) (?=[.,]\d)", r"\1", " ".join(text.split()))
+            text = re.sub(r"(?<=\() | (?=[,;:!?)])| (?=\.(?:\s|$))", "", text)
         if not text.strip():
             continue
         if el.name[0] == "h" and el.name[1:].isdigit():

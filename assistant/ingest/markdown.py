@@ -13,7 +13,7 @@ _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _FENCE_RE = re.compile(r"^(\s*)(```|~~~)")
 _MDX_IMPORT_RE = re.compile(r"^\s*(import|export)\s.*$")
 _COMMENT_RE = re.compile(r"<!--.*?-->|\{/\*.*?\*/\}", re.S)
-_JSX_TITLE_RE = re.compile(r"<[A-Z][\w.]*\b[^>]*?\btitle=\"([^\"]+)\"[^>]*>")
+_JSX_TITLE_RE = re.compile(r"<[A-Z][\w.]*\b[^>]*?\btitle=\"([^\"]+)\"[^>]*?(/?)>\s*")
 # JSX attribute values may nest braces (``state={{ a: 1 }}``, ``items={[{ label: 'x' }]}``).
 _JSX_EXPR = r"\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}"
 _TAG_RE = re.compile(
@@ -75,16 +75,24 @@ def _table_rows(rows: list[str]) -> list[str]:
 
 
 def _strip_markup(segment: str) -> str:
-    """Drop MDX imports and JSX/HTML tags (even across lines); titled components become headings."""
+    """Drop MDX imports and JSX/HTML tags (even across lines); a titled component's title
+    leads its text."""
     segment = "\n".join(ln for ln in segment.split("\n") if not _MDX_IMPORT_RE.match(ln))
     segment = replace_html_tables(segment)
-    segment = _JSX_TITLE_RE.sub(lambda m: f"\n### {m.group(1)}\n", segment)
+    segment = _JSX_TITLE_RE.sub(_titled, segment)
     # A closed block (a card's title paragraph, a list item) ends a paragraph: "API" and the
     # description under it must not run together into one sentence.
     segment = _BLOCK_END_RE.sub("\n\n", segment)
     # Links whose text wraps onto the next line ("[self-hosting\nthe server][install]").
     segment = _REFLINK_RE.sub(r"\1", _LINK_RE.sub(r"\1", segment))
     return _TAG_RE.sub(" ", segment)
+
+
+def _titled(m: re.Match[str]) -> str:
+    """A titled component (a callout, a tab) as its title leading its first paragraph,
+    ``**Important.** Body``: not a heading, or the text after the box would fall under it."""
+    title = m.group(1).strip().rstrip(".:!?")
+    return f"\n\n{title}\n\n" if m.group(2) else f"\n\n**{title}.** "
 
 
 def _split_fences(body: str) -> list[tuple[bool, str]]:

@@ -150,10 +150,13 @@ def _choose_facts(
             relevance += FACT_FIGURE  # benchmarks and figures land with technical buyers
         return (kind_rank - min(relevance, FACT_RELEVANCE_CAP), facts.index(e))
 
+    # A fact that a longer one says whole (``t in o != t``: the tail of a sentence where a
+    # passage starts, overlapping the last) is out.
+    said = [normalize(e.text) for e in facts]
+    whole = [e for e, t in zip(facts, said, strict=True) if not any(t in o != t for o in said)]
     n = persona.length.sentences_per_feature
-    ranked = sorted(facts, key=rank)
     # Keep the document's own order within the pick so the block reads naturally.
-    return sorted(ranked[:n], key=lambda e: facts.index(e))
+    return sorted(sorted(whole, key=rank)[:n], key=lambda e: facts.index(e))
 
 
 class FeaturePicker:

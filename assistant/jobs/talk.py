@@ -16,6 +16,7 @@ import numpy as np
 
 from assistant.core.records import Chunk
 from assistant.core.terms import find_terms
+from assistant.core.text import normalize
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
 from assistant.jobs.features import FeaturePick
@@ -266,10 +267,11 @@ def next_step(kb: KnowledgeBase, picks: Sequence[FeaturePick] = ()) -> list[Evid
         ours = priced(c) or bool(OFFER_RE.search(s)) or kb.market.names_vendor(s)
         return ours and not kb.market.mentioned(s)
 
+    told = {normalize(e.text) for p in picks for e in p.facts}  # said once, in its feature
     found = [
         e
         for e in chunk_sentences(pool, lambda s: bool(pattern.search(s)) and is_customer_sayable(s))
-        if offered(e.chunk, e.text)
+        if offered(e.chunk, e.text) and normalize(e.text) not in told
     ]
 
     def rank(e: Evidence) -> tuple[int, bool, int]:

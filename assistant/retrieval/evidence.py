@@ -51,14 +51,18 @@ _LIMIT_RE = re.compile(
     r"include|offer|provide|work|have|allow|keep|store|cover|available|compliant|possible))\b",
     re.I,
 )
+_ATTRIBUTION_RE = re.compile(r"^\s*(?:[—–]|--?)\s*[A-Z][^\n\"“”,]{1,60}, [^\n\"“”]{2,120}$")
 # Code, commands and identifiers: for technical buyers only.
 _CODE_RE = re.compile(
     r"`|\b\w+\.(?:py|sh|js|json|yaml|yml|toml|conf)\b|\b[a-z]+_[a-z_]+\b|(?:^|\s)--?[a-z]"
     r"|\b\w+\(\)|\b[A-Z]{3,}_[A-Z_]+\b|\d\s*[*×]\s*\d"
 )
-# "fetches these every 30 seconds": a demonstrative with no noun after it points back.
+# "fetches these every 30 seconds", "reduce this by…": a demonstrative with no noun after it
+# points back.
 _POINTS_BACK_RE = re.compile(
-    r"\b(?:these|those)\s+(?:every|each|are|were|can|will|to|in|on|at|[.,;])", re.I
+    r"\b(?:these|those)\s+(?:every|each|are|were|can|will|to|in|on|at|[.,;])"
+    r"|\b(?:reduce|increase|avoid|fix|prevent|change|do|enable|disable|turn) (?:this|that|it) by\b",
+    re.I,
 )
 
 
@@ -84,6 +88,8 @@ def is_customer_sayable(sentence: str) -> bool:
     first = re.sub(r"^[^\w]+", "", body).split(" ", 1)[0].lower().strip(",.:;")
     if first in _IMPERATIVE or sentence.rstrip().endswith("?") or _DANGLING_RE.match(body):
         return False
+    if _ATTRIBUTION_RE.match(sentence):
+        return False  # "— Name, Title, Company": who said the quote above, not a fact
     return not (_REP_TALK_RE.search(sentence) or _META_RE.search(sentence))
 
 

@@ -22,16 +22,14 @@ def compose_objection(plan: ObjectionPlan, writer: str = "offline") -> Draft:
         )
         sections.append(Section("No grounded answer", text, [], customer_facing=False))
     else:
-        sections.append(_step("Acknowledge", plan.acknowledge, plan.phrasing.acknowledge, style, c))
+        sections.append(_step("Acknowledge", plan.acknowledge, plan.steps.acknowledge, style, c))
         if plan.reframe:
             text, refs = cited(plan.reframe, c)
             sections.append(Section("Reframe", text, refs))
         if plan.evidence:
             text, refs = cited(plan.evidence, c)
             sections.append(Section("Evidence", text, refs))
-        sections.append(
-            _step("Question back", plan.question, plan.phrasing.question_back, style, c)
-        )
+        sections.append(_step("Question back", plan.question, plan.steps.question_back, style, c))
     if plan.coaching:
         text, refs = cited(plan.coaching, c)
         sections.append(Section("Coaching (internal)", text, refs, customer_facing=False))
