@@ -323,6 +323,58 @@ def test_pdf_pages_bookmarks_and_running_headers(tmp_path: Path) -> None:
     assert doc.meta.updated == dt.date(2026, 2, 3)
 
 
+SECURITY = (
+    "Security, encryption and compliance for the regulated finance teams of large enterprises"
+)
+
+
+def build_brief() -> bytes:
+    """A product brief exported with no bookmarks: headings only by type, as most are."""
+    pdf = FPDF()
+    pdf.add_page()
+
+    def heading(text: str, size: float, style: str = "B") -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
+
+    def para(text: str) -> None:
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+
+    heading("Lumora Product Brief", 20)
+    para("Lumora is a spend platform for finance teams. It replaces spreadsheets and email.")
+    heading("1. Approval workflows", 15)
+    para("Lumora routes every purchase request through approval rules by amount and supplier.")
+    heading(SECURITY, 15)  # set over two lines
+    para("Data is encrypted at rest with AES-256. Lumora is SOC 2 Type II audited.")
+    heading("Can we export our data?", 11)  # a bold line at body size
+    para("Yes. Admins can export every record as CSV or JSON at any time.")
+    return bytes(pdf.output())
+
+
+def test_pdf_without_bookmarks_takes_its_sections_from_the_type(tmp_path: Path) -> None:
+    """Larger or bold lines are headings, not words glued to the next sentence; the first
+    heading names the document; a heading wrapped over two lines is one; a bold question at
+    body size heads its answer."""
+    write(tmp_path, "Lumora brief.pdf", build_brief())
+    doc = load(tmp_path, "Lumora brief.pdf")
+    got = [(b.section, b.text) for b in doc.blocks]
+    assert got == [
+        ("", "Lumora is a spend platform for finance teams. It replaces spreadsheets and email."),
+        (
+            "1. Approval workflows",
+            "Lumora routes every purchase request through approval rules by amount and supplier.",
+        ),
+        (SECURITY, "Data is encrypted at rest with AES-256. Lumora is SOC 2 Type II audited."),
+        (
+            f"{SECURITY} > Can we export our data?",
+            "Yes. Admins can export every record as CSV or JSON at any time.",
+        ),
+    ]
+    assert doc.meta.title == "Lumora Product Brief"
+
+
 # -- folder conventions ---------------------------------------------------------------------
 
 

@@ -75,6 +75,26 @@ budget overruns before they happen.</p>
 }
 
 
+def _faq_pdf() -> bytes:
+    """A FAQ sheet saved as PDF from a word processor: no bookmarks, bold questions."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.multi_cell(0, 10, "Lumora buyer FAQ", new_x="LMARGIN", new_y="NEXT")
+    for question, answer in (
+        ("Can we keep our current ERP?", "Yes. Lumora syncs approved spend to the ERP nightly."),
+        ("How long does a rollout take?", "Most finance teams go live within four weeks."),
+    ):
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.multi_cell(0, 7, question, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, answer, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+EXPORT["Lumora-FAQ.pdf"] = _faq_pdf()
+
+
 @pytest.fixture(scope="module")
 def export_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
     return _build(tmp_path_factory.mktemp("export"), EXPORT, embedder)
@@ -93,6 +113,14 @@ def test_export_roles_come_from_the_text(export_kb: KnowledgeBase) -> None:
     assert _roles(export_kb, "Product-Overview.html") & {"capability", "outcome"}
     for c in export_kb.manifest.all_chunks():
         assert c.role_reason and 0 < c.role_confidence <= 1
+
+
+def test_export_pdf_questions_in_bold_become_pairs(export_kb: KnowledgeBase) -> None:
+    pairs = {p.question: p for p in objection_pairs(export_kb)}
+    assert {"Can we keep our current ERP?", "How long does a rollout take?"} <= set(pairs)
+    answer = " ".join(c.text for c in pairs["How long does a rollout take?"].chunks)
+    assert "within four weeks" in answer and "ERP nightly" not in answer
+    assert pairs["How long does a rollout take?"].source == "Lumora-FAQ.pdf"
 
 
 def test_export_features_come_from_capability_passages(export_kb: KnowledgeBase) -> None:

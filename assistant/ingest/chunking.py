@@ -19,8 +19,9 @@ HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains: every file re-chunks on next sync.
-# v12: a callout's title leads its text (no heading); HTML text is "API, and", one line
-PIPELINE_VERSION = "chunks-v12"
+# v13: a PDF without bookmarks takes its headings from the type; v12: a callout's title
+# leads its text; HTML text is "API, and", one line
+PIPELINE_VERSION = "chunks-v13"
 
 
 class Chunker:

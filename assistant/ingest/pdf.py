@@ -1,11 +1,14 @@
-"""PDF to text blocks, one per page and bookmark section (the only ``pypdf`` import): page
-numbers kept, running headers and footers dropped, hard-wrapped lines joined."""
+"""PDF to text blocks, one per page and section (the only ``pypdf`` import): page numbers
+kept, running headers and footers dropped, hard-wrapped lines joined. Sections come from the
+bookmarks, or, in a PDF without any, from the lines set larger or bolder than the body text."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -34,27 +37,121 @@ def _pdf_outline(reader: Any) -> list[tuple[int, str]]:
     return sorted(found, key=lambda x: x[0])
 
 
-def _strip_running_lines(pages: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class _Line:
+    """A line of a page as set: its text, its largest type size, whether it is all bold."""
+
+    text: str
+    size: float = 0.0
+    bold: bool = False
+
+
+_BOLD_FONT_RE = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+
+
+def _page_lines(page: Any) -> list[_Line]:
+    """The page's text lines with their type: size times the text and page scale (a PDF may
+    set "1 Tf" and scale the matrix instead), and whether every glyph is in a bold face."""
+    runs: list[tuple[str, float, bool]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text:
+            scale = math.hypot(tm[0], tm[1]) * math.hypot(cm[0], cm[1]) or 1.0
+            name = str((font or {}).get("/BaseFont", ""))
+            runs.append((text, round(size * scale, 1), bool(_BOLD_FONT_RE.search(name))))
+
+    text = page.extract_text(visitor_text=visit) or ""
+    # pypdf joins the runs with its own line breaks and spaces: find each run in the text.
+    size = [0.0] * len(text)
+    bold = [False] * len(text)
+    at = 0
+    for run, run_size, run_bold in runs:
+        found = text.find(run, at) if run.strip() else -1
+        if found < 0:
+            continue
+        size[found : found + len(run)] = [run_size] * len(run)
+        bold[found : found + len(run)] = [run_bold] * len(run)
+        at = found + len(run)
+    lines, start = [], 0
+    for line in text.split("\n"):
+        inked = [i for i in range(start, start + len(line)) if not text[i].isspace() and size[i]]
+        if inked:
+            lines.append(_Line(line, max(size[i] for i in inked), all(bold[i] for i in inked)))
+        else:
+            lines.append(_Line(line))
+        start += len(line) + 1
+    return lines
+
+
+def _strip_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     """Drop page headers and footers: lines that open or close most pages (digits ignored)."""
     if len(pages) < 2:
         return pages
 
-    def norm(line: str) -> str:
-        return re.sub(r"\d+", "#", line.strip())
+    def norm(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text.strip())
 
-    def edges(lines: list[str]) -> list[str]:
+    def edges(lines: list[_Line]) -> list[_Line]:
         return lines[:2] + lines[-2:]
 
-    split = [[ln for ln in p.splitlines() if ln.strip()] for p in pages]
+    split = [[ln for ln in p if ln.text.strip()] for p in pages]
     counts = Counter(k for lines in split for k in {norm(ln) for ln in edges(lines)})
     running = {k for k, n in counts.items() if n >= max(2, len(pages) // 2 + 1)}
     out = []
     for lines in split:
         edge = set(range(2)) | set(range(len(lines) - 2, len(lines)))
-        out.append(
-            "\n".join(ln for i, ln in enumerate(lines) if not (i in edge and norm(ln) in running))
-        )
+        out.append([ln for i, ln in enumerate(lines) if not (i in edge and norm(ln) in running)])
     return out
+
+
+HEADING_SIZE = 1.12  # a line set this much larger than the body text is a heading
+MAX_HEADING_WORDS, MAX_QUESTION_WORDS = 12, 25
+
+
+class _Headings:
+    """Which lines of a PDF without bookmarks are headings, and at which level: larger type
+    than the body (the body is the size most characters are set in), or a whole line in bold
+    where the body is not; short, with letters, not ending like a sentence."""
+
+    def __init__(self, pages: list[list[_Line]]) -> None:
+        weight: Counter[tuple[float, bool]] = Counter()
+        for line in (ln for p in pages for ln in p):
+            weight[(line.size, line.bold)] += len(line.text.strip())
+        (self.body, body_bold), _ = weight.most_common(1)[0] if weight else ((0.0, False), 0)
+        self.bold_marks = not body_bold
+        sizes = sorted(
+            {ln.size for p in pages for ln in p if self._large(ln) and self._shaped(ln.text)},
+            reverse=True,
+        )
+        self.levels = {size: n for n, size in enumerate(sizes)}  # larger type, higher level
+
+    def _large(self, line: _Line) -> bool:
+        return self.body > 0 and line.size >= self.body * HEADING_SIZE
+
+    @staticmethod
+    def _shaped(text: str) -> bool:
+        text = text.strip()
+        words = len(text.split())
+        limit = MAX_QUESTION_WORDS if text.endswith("?") else MAX_HEADING_WORDS
+        return (
+            0 < words <= limit
+            and len(re.findall(r"[^\W\d_]", text)) >= 2
+            and not text.endswith((".", ",", ";", ":"))
+            and not re.match(r"[-*\u2022]\s", text)  # a bullet; "2. Encryption" may head
+        )
+
+    def level(self, line: _Line, after: _Line | None) -> int | None:
+        """The heading level (0 the largest), or None for body text. A bold line at body
+        size is the smallest heading, unless the line ``after`` it is bold too (a bold
+        paragraph)."""
+        if not self._shaped(line.text):
+            return None
+        if self._large(line):
+            return self.levels.get(line.size)
+        bold_paragraph = after is not None and after.bold and after.size == line.size
+        if line.bold and self.bold_marks and line.size >= self.body and not bold_paragraph:
+            return len(self.levels)
+        return None
 
 
 _BULLET_RE = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s")
@@ -90,7 +187,7 @@ def load_pdf(data: bytes, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ValueError("encrypted PDF (a password is required)")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_page_lines(page) for page in reader.pages]
     except ValueError:
         raise
     except (PdfReadError, OSError, KeyError, TypeError, AttributeError) as exc:
@@ -100,7 +197,7 @@ def load_pdf(data: bytes, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
         raise ValueError(f"corrupt or unreadable PDF ({reason[:120]})") from None
     except Exception as exc:
         raise ValueError(f"corrupt or unreadable PDF ({type(exc).__name__})") from None
-    if not any(p.strip() for p in pages):
+    if not any(line.text.strip() for p in pages for line in p):
         raise ValueError("PDF has no text layer (scanned images?); run OCR first")
     outline = _pdf_outline(reader)
     info = reader.metadata or {}
@@ -109,12 +206,23 @@ def load_pdf(data: bytes, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
     stamp = str(info.get("/ModDate") or info.get("/CreationDate") or "")
     if re.match(r"D:\d{8}", stamp):
         front["updated"] = f"{stamp[2:6]}-{stamp[6:8]}-{stamp[8:10]}"
+    pages = _strip_running_lines(pages)
+    blocks = _outlined(pages, outline) if outline else _by_type(pages)
+    if not title and not outline and blocks and blocks[0].page == 1 and blocks[0].section:
+        title = blocks[0].section.split(" > ")[0]  # the first heading names the document
+    if title:
+        blocks = [_without_title(b, title) for b in blocks]
+    return build_meta(rel, front, title or humanize(rel.stem)), blocks
+
+
+def _outlined(pages: list[list[_Line]], outline: list[tuple[int, str]]) -> list[Block]:
+    """Blocks per page and bookmark: a line that is a bookmark's title starts its section."""
     blocks: list[Block] = []
     section = ""
     headings = {h for _, h in outline}  # matched on any page: text may flow past a bookmark
-    for index, text in enumerate(_strip_running_lines(pages)):
+    for index, lines in enumerate(pages):
         segment: list[str] = []
-        for line in [*text.splitlines(), None]:
+        for line in [*(ln.text for ln in lines), None]:
             if line is None or line.strip() in headings:
                 body = _unwrap("\n".join(segment)).strip()
                 if body:
@@ -125,7 +233,45 @@ def load_pdf(data: bytes, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
                     headings.discard(section)
             else:
                 segment.append(line)
-    return build_meta(rel, front, title or humanize(rel.stem)), blocks
+    return blocks
+
+
+def _by_type(pages: list[list[_Line]]) -> list[Block]:
+    """Blocks per page and heading, for a PDF without bookmarks: the section is the path of
+    headings above the text ("Security > Encryption"); a heading set over two lines is one."""
+    found = _Headings(pages)
+    blocks: list[Block] = []
+    path: list[tuple[int, str]] = []  # (level, heading) from the top
+    last_level: int | None = None
+    for index, lines in enumerate(pages):
+        segment: list[str] = []
+        for n, line in enumerate([*lines, None]):
+            after = lines[n + 1] if n + 1 < len(lines) else None
+            level = found.level(line, after) if line is not None else None
+            if line is None or level is not None:
+                body = _unwrap("\n".join(segment)).strip()
+                section = " > ".join(h for _, h in path)
+                if body:
+                    blocks.append(Block(body, page=index + 1, section=section))
+                if line is not None and level is not None:
+                    if level == last_level and not segment and path:
+                        path[-1] = (level, f"{path[-1][1]} {line.text.strip()}")
+                    else:
+                        path = [(n, h) for n, h in path if n < level] + [(level, line.text.strip())]
+                segment = []
+                last_level = level
+            else:
+                segment.append(line.text)
+                last_level = None
+    return blocks
+
+
+def _without_title(block: Block, title: str) -> Block:
+    """The document's title is not a section of it (every heading path starts with it)."""
+    parts = block.section.split(" > ") if block.section else []
+    if parts and parts[0].strip().lower() == title.strip().lower():
+        return Block(block.text, block.page, " > ".join(parts[1:]))
+    return block
 
 
 def pdf_text(data: bytes) -> str:
