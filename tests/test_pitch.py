@@ -403,6 +403,7 @@ def test_sentences_about_the_document_are_not_said_to_customers(sentence, sayabl
         ("You can reduce this by raising the polling interval.", False),  # "this" is elsewhere
         ("You can reduce costs by raising the polling interval.", True),
         ("Teams cut review time, effort and errors.", True),
+        ("The drawback of this approach is that changes take 5 minutes to roll out.", False),
     ],
 )
 def test_attributions_and_pointing_back_are_not_pitched(sentence, pitchable) -> None:

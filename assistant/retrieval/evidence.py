@@ -45,7 +45,8 @@ _DANGLING_RE = re.compile(
 # limit ("your bill may be high", "not included") is left out; objections may still use it.
 _PRONOUN_START_RE = re.compile(r"^\W*(?:it|its|this|that|these|those|they|their|them)\b", re.I)
 _LIMIT_RE = re.compile(
-    r"\b(?:may be (?:high|expensive|slow)|expensive|costly|unfortunately|limited to|lacks?|not "
+    r"\b(?:may be (?:high|expensive|slow)|expensive|costly|unfortunately|limited to|lacks?|"
+    r"drawbacks?|downsides?|caveats?|limitations?|not "
     r"(?:\w+ )?(?:supported|available|included|compliant|possible|recommended)|(?:doesn't|does "
     r"not|don't|do not|can't|cannot|won't|isn't|aren't|is not|are not) (?:yet )?(?:support|"
     r"include|offer|provide|work|have|allow|keep|store|cover|available|compliant|possible))\b",
