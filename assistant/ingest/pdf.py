@@ -257,7 +257,8 @@ def _by_type(pages: list[list[_Line]]) -> list[Block]:
                     if level == last_level and not segment and path:
                         path[-1] = (level, f"{path[-1][1]} {line.text.strip()}")
                     else:
-                        path = [(n, h) for n, h in path if n < level] + [(level, line.text.strip())]
+                        above = [(lv, h) for lv, h in path if lv < level]
+                        path = [*above, (level, line.text.strip())]
                 segment = []
                 last_level = level
             else:
