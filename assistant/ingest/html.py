@@ -1,8 +1,9 @@
 """HTML to text with Markdown-style headings (the only ``bs4`` import): site chrome dropped,
-tables linearised, the page's date read from its meta tags."""
+tables linearised, the page's date read from its meta tags or its "last modified" line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -80,6 +81,38 @@ def _html_updated(soup: Any) -> str:
     return ""
 
 
+# Chrome a wiki or docs site marks by id, class or role rather than by tag: breadcrumbs, a
+# sidebar or table of contents, a footer, a page's "created by … last modified on" line.
+_CHROME_RE = re.compile(
+    r"^(?:site-|page-|main-|global-)?(?:breadcrumbs?|footer|sidebar|toc|metadata)$", re.I
+)
+_CHROME_ROLES = ("navigation", "contentinfo", "banner", "complementary")
+_MODIFIED_RE = re.compile(
+    r"\b(?:last )?(?:modified|updated|edited)\b.{0,80}?\bon\s+"
+    r"([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}-\d{2}-\d{2})",
+    re.S,
+)
+
+
+def _chrome(el: Any) -> bool:
+    names = [str(el.get("id") or ""), *(el.get("class") or [])]
+    return str(el.get("role") or "") in _CHROME_ROLES or any(_CHROME_RE.match(n) for n in names)
+
+
+def _modified(text: str) -> str:
+    """``2025-03-04`` from "…last modified by Jo on Mar 04, 2025", or ""."""
+    m = _MODIFIED_RE.search(text)
+    if not m:
+        return ""
+    stamp = m.group(1).replace(".", "").replace(",", "")
+    for fmt in ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(stamp, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
 def _mostly_links(el: Any) -> bool:
     """A box whose words are mostly link or button labels."""
     words = len(el.get_text(" ", strip=True).split())
@@ -97,6 +130,11 @@ def html_to_text(html: str) -> tuple[str, str, str]:
     for tag in soup(_HTML_DROP):
         if tag.name == "header" and tag.find("h1") is not None:
             continue  # the page's own title block (h1 and intro), not site chrome
+        tag.decompose()
+    for tag in soup.find_all(_chrome):
+        if tag.decomposed:
+            continue  # inside chrome already dropped
+        updated = updated or _modified(tag.get_text(" ", strip=True))
         tag.decompose()
     root = soup.body or soup
     for table in root.find_all("table"):
