@@ -312,6 +312,19 @@ def test_wiki_export_chrome_is_dropped_and_its_date_kept(tmp_path: Path) -> None
     assert doc.meta.updated == dt.date(2025, 3, 4)
 
 
+@pytest.mark.parametrize(
+    ("body", "updated"),
+    [
+        ("Owner: Jane Doe\nLast edited time: March 4, 2025 10:00 AM\n\nYes.", dt.date(2025, 3, 4)),
+        ("**Last updated: December 13, 2021.** See the history.\n\nText.", dt.date(2021, 12, 13)),
+        ("We updated the API on Jan 5, 2020 for partners.\n\nText.", None),  # prose, no date
+    ],
+)
+def test_an_exports_properties_date_the_page(tmp_path: Path, body: str, updated) -> None:
+    write(tmp_path, "Pricing FAQ 3f9a2c1e.md", f"# Pricing FAQ\n\n{body}\n")
+    assert load(tmp_path, "Pricing FAQ 3f9a2c1e.md").meta.updated == updated
+
+
 # -- PDF ------------------------------------------------------------------------------------
 
 

@@ -3,9 +3,10 @@ tables linearised, the page's date read from its meta tags or its "last modified
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
+
+from assistant.ingest.meta import modified_date
 
 _HTML_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
 
@@ -87,30 +88,11 @@ _CHROME_RE = re.compile(
     r"^(?:site-|page-|main-|global-)?(?:breadcrumbs?|footer|sidebar|toc|metadata)$", re.I
 )
 _CHROME_ROLES = ("navigation", "contentinfo", "banner", "complementary")
-_MODIFIED_RE = re.compile(
-    r"\b(?:last )?(?:modified|updated|edited)\b.{0,80}?\bon\s+"
-    r"([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}-\d{2}-\d{2})",
-    re.S,
-)
 
 
 def _chrome(el: Any) -> bool:
     names = [str(el.get("id") or ""), *(el.get("class") or [])]
     return str(el.get("role") or "") in _CHROME_ROLES or any(_CHROME_RE.match(n) for n in names)
-
-
-def _modified(text: str) -> str:
-    """``2025-03-04`` from "…last modified by Jo on Mar 04, 2025", or ""."""
-    m = _MODIFIED_RE.search(text)
-    if not m:
-        return ""
-    stamp = m.group(1).replace(".", "").replace(",", "")
-    for fmt in ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(stamp, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return ""
 
 
 def _mostly_links(el: Any) -> bool:
@@ -134,7 +116,7 @@ def html_to_text(html: str) -> tuple[str, str, str]:
     for tag in soup.find_all(_chrome):
         if tag.decomposed:
             continue  # inside chrome already dropped
-        updated = updated or _modified(tag.get_text(" ", strip=True))
+        updated = updated or modified_date(tag.get_text(" ", strip=True))
         tag.decompose()
     root = soup.body or soup
     for table in root.find_all("table"):

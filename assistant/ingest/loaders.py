@@ -6,6 +6,7 @@ Every failure is an ``IngestError(path, reason)`` with a one-line reason; nothin
 from __future__ import annotations
 
 import hashlib
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -14,7 +15,7 @@ from assistant.core.errors import IngestError
 from assistant.core.records import Block, DocMeta, Document
 from assistant.ingest.html import html_to_text
 from assistant.ingest.markdown import first_heading, markdown_to_text, split_front_matter
-from assistant.ingest.meta import build_meta
+from assistant.ingest.meta import build_meta, modified_date
 from assistant.ingest.pdf import load_pdf, pdf_text
 from assistant.ingest.templating import drop_markers, inline_includes, strip_template_tags
 
@@ -23,6 +24,8 @@ TEXT_EXTS = {".txt"}
 HTML_EXTS = {".html", ".htm"}
 PDF_EXTS = {".pdf"}
 SUPPORTED_EXTS = MARKDOWN_EXTS | TEXT_EXTS | HTML_EXTS | PDF_EXTS
+PROPERTY_LINES = 12  # the top lines of a page where an export lists its properties
+_PROPERTY_RE = re.compile(r"^\s*[A-Za-z][\w ]{0,30}:\s+\S")
 
 
 def _decode(raw: bytes) -> tuple[str, str | None]:
@@ -45,6 +48,12 @@ def load_markdown(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
     if "{%" in body:  # a site generator's template (Jinja, Liquid), not plain Markdown
         body, template_title = strip_template_tags(body)
     text = markdown_to_text(drop_markers(body))
+    if not (front.get("updated") or front.get("date")):
+        # An export's properties under the title ("Last edited time: March 4, 2025").
+        head = [ln for ln in text.splitlines() if ln.strip()][:PROPERTY_LINES]
+        head = [ln for ln in head if _PROPERTY_RE.match(ln)]  # "Key: value", not prose
+        if found := next((d for ln in head if (d := modified_date(ln))), ""):
+            front = {**front, "updated": found}
     return build_meta(rel, front, first_heading(text) or template_title), [Block(text)]
 
 

@@ -72,6 +72,29 @@ def spelled_as_in(text: str, name: str) -> str:
     return m.group(0) if m else name
 
 
+_MODIFIED_RE = re.compile(
+    r"\b(?:last )?(?:modified|updated|edited)(?: time)?\b.{0,80}?(?:\bon\s+|:\s*)"
+    r"([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}-\d{2}-\d{2})",
+    re.S | re.I,
+)
+_DATE_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d")
+
+
+def modified_date(text: str) -> str:
+    """``2025-03-04`` from a page's own "last modified by Jo on Mar 04, 2025" or "Last edited
+    time: March 4, 2025" line (a wiki's page metadata, a Notion property), or ""."""
+    m = _MODIFIED_RE.search(text)
+    if not m:
+        return ""
+    stamp = m.group(1).replace(".", "").replace(",", "")
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(stamp, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
 def _as_date(value: Any, field: str) -> dt.date | None:
     if value in (None, ""):
         return None
