@@ -362,3 +362,29 @@ def test_features_with_one_name_on_several_pages_are_merged() -> None:
 def test_feature_names_from_headings(heading: str, text: str, name: str) -> None:
     generic = frozenset(CONVENTIONS.generic_heading_words)
     assert feature_name(heading, text, generic) == name
+
+
+def test_a_fact_another_fact_says_whole_is_not_chosen(knowledge_kb) -> None:
+    """Overlapping passages repeat a sentence's tail ("easy-to-use API, client bindings…"
+    after "Build your own integrations with our easy-to-use API, client bindings…"): the
+    tail is not said beside the whole sentence, though both rank alike."""
+    from assistant.jobs.features import _choose_facts
+    from assistant.retrieval.evidence import Evidence
+    from assistant.service import Pitchcraft
+
+    persona = Pitchcraft(knowledge_kb).resolver.resolve("cio").persona
+    feature = knowledge_kb.catalog[0]
+    chunks = {c.id: c for c in knowledge_kb.manifest.chunks(feature.chunk_ids)}
+
+    def evidence() -> list[Evidence]:
+        return [Evidence(f.text, chunks[f.chunk_id]) for f in feature.facts]
+
+    tail = next(
+        f
+        for f in feature.facts
+        if f.text == _choose_facts(persona, feature, evidence(), set())[0].text
+    )
+    whole = replace(tail, text=f"Put simply, {tail.text}")
+    feature = replace(feature, facts=[tail, whole, *[f for f in feature.facts if f != tail]])
+    chosen = [e.text for e in _choose_facts(persona, feature, evidence(), set())]
+    assert whole.text in chosen and tail.text not in chosen

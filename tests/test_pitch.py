@@ -22,6 +22,8 @@ from assistant.cli import main
 from assistant.core.results import Result
 from assistant.core.text import label_free, sentences, strip_label
 from assistant.index import kb as kb_module
+from assistant.jobs import talk
+from assistant.jobs.features import FeaturePick
 from assistant.jobs.pitch import PitchRequest
 from assistant.personas.loading import load_personas
 from assistant.retrieval.evidence import is_customer_sayable, is_pitchable
@@ -755,3 +757,13 @@ def test_cli_personas_json(knowledge_kb, capsys) -> None:
         assert set(p) == {"id", "title", "tone"} and p["title"] and p["tone"]
     code, out, err = run(capsys, "personas")
     assert code == 0 and "Chief Marketing Officer" in out
+
+
+def test_the_next_step_skips_an_offer_a_feature_already_said(knowledge_kb) -> None:
+    """When a picked feature already quotes the offer, the next step takes the next one (or
+    none) rather than say it twice."""
+    offer = talk.next_step(knowledge_kb)
+    assert offer
+    pick = FeaturePick(knowledge_kb.catalog[0], 1.0, "why", [offer[0]])
+    again = talk.next_step(knowledge_kb, [pick])
+    assert offer[0].text not in [e.text for e in again]
