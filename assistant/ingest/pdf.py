@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -217,53 +217,61 @@ def load_pdf(data: bytes, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
 
 def _outlined(pages: list[list[_Line]], outline: list[tuple[int, str]]) -> list[Block]:
     """Blocks per page and bookmark: a line that is a bookmark's title starts its section."""
-    blocks: list[Block] = []
-    section = ""
     headings = {h for _, h in outline}  # matched on any page: text may flow past a bookmark
-    for index, lines in enumerate(pages):
-        segment: list[str] = []
-        for line in [*(ln.text for ln in lines), None]:
-            if line is None or line.strip() in headings:
-                body = _unwrap("\n".join(segment)).strip()
-                if body:
-                    blocks.append(Block(body, page=index + 1, section=section))
-                segment = []
-                if line is not None:
-                    section = line.strip()
-                    headings.discard(section)
-            else:
-                segment.append(line)
-    return blocks
+
+    def heading(line: _Line, after: _Line | None, fresh: bool) -> str | None:
+        title = line.text.strip()
+        if title not in headings:
+            return None
+        headings.discard(title)
+        return title
+
+    return _sectioned(pages, heading)
 
 
 def _by_type(pages: list[list[_Line]]) -> list[Block]:
     """Blocks per page and heading, for a PDF without bookmarks: the section is the path of
     headings above the text ("Security > Encryption"); a heading set over two lines is one."""
     found = _Headings(pages)
-    blocks: list[Block] = []
     path: list[tuple[int, str]] = []  # (level, heading) from the top
-    last_level: int | None = None
+
+    def heading(line: _Line, after: _Line | None, fresh: bool) -> str | None:
+        nonlocal path
+        level = found.level(line, after)
+        if level is None:
+            return None
+        if fresh and path and path[-1][0] == level:  # the heading's second line
+            path[-1] = (level, f"{path[-1][1]} {line.text.strip()}")
+        else:
+            path = [*[(lv, h) for lv, h in path if lv < level], (level, line.text.strip())]
+        return " > ".join(h for _, h in path)
+
+    return _sectioned(pages, heading)
+
+
+def _sectioned(
+    pages: list[list[_Line]], heading: Callable[[_Line, _Line | None, bool], str | None]
+) -> list[Block]:
+    """Blocks per page and section. ``heading(line, next line, fresh)`` is the section a
+    heading line starts, or None for text; ``fresh``: no text since the last heading."""
+    blocks: list[Block] = []
+    section, fresh = "", False
     for index, lines in enumerate(pages):
         segment: list[str] = []
         for n, line in enumerate([*lines, None]):
-            after = lines[n + 1] if n + 1 < len(lines) else None
-            level = found.level(line, after) if line is not None else None
-            if line is None or level is not None:
+            starts = None
+            if line is not None:
+                starts = heading(line, lines[n + 1] if n + 1 < len(lines) else None, fresh)
+            if line is None or starts is not None:
                 body = _unwrap("\n".join(segment)).strip()
-                section = " > ".join(h for _, h in path)
                 if body:
                     blocks.append(Block(body, page=index + 1, section=section))
-                if line is not None and level is not None:
-                    if level == last_level and not segment and path:
-                        path[-1] = (level, f"{path[-1][1]} {line.text.strip()}")
-                    else:
-                        above = [(lv, h) for lv, h in path if lv < level]
-                        path = [*above, (level, line.text.strip())]
                 segment = []
-                last_level = level
-            else:
+            if starts is not None:
+                section, fresh = starts, True
+            elif line is not None:
                 segment.append(line.text)
-                last_level = None
+                fresh = False
     return blocks
 
 
