@@ -20,7 +20,12 @@ from assistant.index.filters import Filters
 from assistant.index.kb import KnowledgeBase
 from assistant.jobs.accounts import Account
 from assistant.jobs.ask import AskResult, answer, plan_answer
-from assistant.jobs.objection import ObjectionHandler, ObjectionRequest, load_objection_phrasing
+from assistant.jobs.objection import (
+    ObjectionHandler,
+    ObjectionPlan,
+    ObjectionRequest,
+    load_objection_phrasing,
+)
 from assistant.jobs.pitch import PitchPlan, PitchPlanner, PitchRequest
 from assistant.jobs.upsell import UpsellPlanner, load_upsell_phrasing
 from assistant.jobs.verify import verify
@@ -216,9 +221,20 @@ class Pitchcraft:
             result.warnings.append(f"pushy wording: {', '.join(pushy)}")
         return result
 
-    def objection(self, request: ObjectionRequest, on_text: TextSink | None = None) -> Result:
+    def plan_objection(self, request: ObjectionRequest) -> ObjectionPlan:
         resolution = self.resolver.resolve(request.persona) if request.persona else None
-        plan = self.objections.plan(request, resolution)
+        return self.objections.plan(request, resolution)
+
+    def objection(
+        self,
+        request: ObjectionRequest,
+        on_text: TextSink | None = None,
+        plan: ObjectionPlan | None = None,
+    ) -> Result:
+        """The response to an objection; ``plan`` is one already made for ``request`` (the
+        eval reads what it hands the writer)."""
+        plan = plan or self.plan_objection(request)
+        resolution = plan.resolution
         draft = self.writer.write(plan, on_text)
         extra = {
             "objection": request.text,

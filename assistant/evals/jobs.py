@@ -162,10 +162,11 @@ def evaluate_objections(
         if progress:
             progress("objections", n, len(objections))
         request = ObjectionRequest(o["objection"])
-        result = app.objection(request)
+        plan = app.plan_objection(request)
+        result = app.objection(request, plan=plan)
         text = "\n".join(s.text for s in result.sections)
         # What an LLM writer would read: every section the plan hands a writer, whole.
-        given = {e.chunk.id: e.chunk for e in app.objections.plan(request, None).all_evidence()}
+        given = {e.chunk.id: e.chunk for e in plan.all_evidence()}
         sources = _spaced(" ".join(c.shown_text for c in given.values()))
         said = "\n".join(s.text for s in result.sections if s.customer_facing)
         points = {p: _cited_sentence_with(text, p) for p in o["key_points"]}
