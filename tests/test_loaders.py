@@ -12,6 +12,7 @@ from assistant.core.errors import IngestError
 from assistant.core.records import Document
 from assistant.ingest.loaders import discover, load_file
 from assistant.ingest.meta import infer_meta
+from assistant.understand.market import is_table_row
 
 
 def write(root: Path, rel: str, text: str | bytes) -> Path:
@@ -187,6 +188,23 @@ def test_table_without_header_row_keeps_every_cell(tmp_path: Path) -> None:
     write(tmp_path, "t.md", "# T\n\n| a | b |\n| c | d |\n")
     assert "a | b" in load(tmp_path, "t.md").text
     assert "c | d" in load(tmp_path, "t.md").text
+
+
+def test_html_table_notes_column_without_heading_keeps_the_row_a_row(tmp_path: Path) -> None:
+    # A comparison table whose header names two vendors and leaves the notes column blank.
+    write(
+        tmp_path,
+        "vs.md",
+        "# Us vs Them\n\n<table><thead><tr><td></td><td>Them</td><td>Us</td></tr></thead>"
+        "<tbody><tr><td>HIPAA</td><td>no</td><td>no</td><td>Agreement available.</td></tr>"
+        "</tbody></table>\n",
+    )
+    lines = load(tmp_path, "vs.md").text.splitlines()
+    assert "HIPAA — Them: no; Us: no; Agreement available." in lines
+    assert is_table_row("HIPAA — Them: no; Us: no; Agreement available.")
+    # cells joined without a header are cells too, never a sentence to say
+    assert is_table_row("HIPAA | no | no | Agreement available.")
+    assert not is_table_row("Self-hosting needs no agreement: data never leaves your servers.")
 
 
 # -- text and HTML --------------------------------------------------------------------------

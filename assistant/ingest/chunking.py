@@ -22,7 +22,7 @@ SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # v15: an export's "Last edited time:" property dates a Markdown page; v14: wiki chrome
 # (breadcrumbs, "last modified" lines, footers by id, class or role) dropped; v13: a PDF
 # without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
-PIPELINE_VERSION = "chunks-v15"
+PIPELINE_VERSION = "chunks-v16"
 
 
 class Chunker:

@@ -12,9 +12,12 @@ _HTML_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
 
 
 def linearize_table(header: list[str], body: list[list[str]]) -> list[str]:
-    """One line per row, ``Row label — Col A: x; Col B: y``, so no cell loses its column."""
+    """One line per row, ``Row label — Col A: x; Col B: y``, so no cell loses its column. A
+    row longer than the header (a notes column with no heading) keeps its extra cells bare."""
     out = []
     for row in body:
+        if header and len(header) < len(row):
+            header = header + [""] * (len(row) - len(header))
         if header and len(header) == len(row) and len(row) > 1:
             pairs = [f"{h}: {c}" if h else c for h, c in zip(header[1:], row[1:], strict=True) if c]
             label = row[0] or header[0]

@@ -150,8 +150,10 @@ class Market:
 
 
 def is_table_row(text: str) -> bool:
-    """A linearised table row ("Plan — Price: $0; Seats: 5", or of a two-column table,
-    "Plan — Storage: 5 GB"): cells, not a sentence to say."""
+    """A linearised table row ("Plan — Price: $0; Seats: 5", of a two-column table "Plan —
+    Storage: 5 GB", or of a table without a header "Plan | $0 | 5"): cells, not a sentence."""
+    if text.count(" | ") >= 2:  # cells joined where the table had no header
+        return True
     m = _ROW_RE.match(text.strip())
     if not m:
         return False
