@@ -453,6 +453,28 @@ def test_cli_eval_objections_counts_cited_key_points(cli_kb, cli_model, tmp_path
     assert data["verbatim"] == 1.0
 
 
+def test_cli_eval_objections_counts_only_the_sources_the_budget_holds(
+    cli_kb, cli_model, tmp_path, capsys, monkeypatch
+) -> None:
+    """The key points "in the sources" are those of the sections an LLM writer is actually
+    given: a point in a section the token budget leaves out is not counted."""
+    file = tmp_path / "objections.jsonl"
+    row = {
+        "id": "o1",
+        "objection": "Pipewell is way cheaper than you",
+        "key_points": ["what you spend in total", "No credit card is required"],
+    }
+    file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    args = ["--kb", str(cli_kb["kb"]), "eval", "objections", "--corpus", str(KNOWLEDGE)]
+    shares = []
+    for budget in ("6000", "500"):
+        monkeypatch.setenv("PITCHCRAFT_LLM_CONTEXT_TOKENS", budget)
+        code, out, err = run(capsys, *args, "--file", str(file), "--json")
+        assert code == 0, err
+        shares.append(json.loads(out)["rows"][0]["in_sources_given"])
+    assert shares == [row["key_points"], ["what you spend in total"]]
+
+
 def test_cli_eval_pitch_checks_each_scenario(cli_kb, cli_model, tmp_path, capsys) -> None:
     file = tmp_path / "scenarios.jsonl"
     rows = [

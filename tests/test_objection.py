@@ -26,6 +26,7 @@ from assistant.core.results import Result
 from assistant.index import kb as kb_module
 from assistant.jobs import objection
 from assistant.jobs.objection import ObjectionRequest, _diverse, load_objection_phrasing
+from assistant.jobs.support import NOT_EVIDENCE, SECTIONS
 from assistant.retrieval.evidence import Evidence
 from assistant.service import Pitchcraft
 
@@ -299,6 +300,22 @@ def test_an_llm_writer_also_reads_the_sections_the_support_came_from(app) -> Non
     assert not any(e.chunk.internal for e in plan.background)
     cited = {c["chunk_id"] for c in app.objection(ObjectionRequest(CLOUD)).to_json()["citations"]}
     assert not cited & {e.chunk.id for e in plan.background}
+
+
+def test_an_llm_writer_reads_the_best_pages_beyond_the_picked_sections(app) -> None:
+    """Support is picked from two sections of each best page; the answer to a conversational
+    objection is often in another one, so the writer is handed the rest of those pages too
+    (its token budget trims them, closest first)."""
+    plan = app.objections.plan(ObjectionRequest(CLOUD), None)
+    page = plan.evidence[0].source
+    handed = {e.chunk.id for e in plan.all_evidence()}
+    sections = [
+        c
+        for c in app.kb.manifest.source_chunks(page)
+        if not c.internal and not c.has_role(*NOT_EVIDENCE) and c.sentences()
+    ]
+    assert len(sections) > 2 * SECTIONS
+    assert {c.id for c in sections} <= handed
 
 
 def test_a_question_gets_a_straight_answer_not_a_pushback_phrasing(app) -> None:

@@ -24,6 +24,7 @@ from assistant.core.text import normalize, sentences
 from assistant.jobs.objection import ObjectionRequest
 from assistant.jobs.pitch import PitchRequest
 from assistant.service import Pitchcraft
+from assistant.writers.sources import pack_sources
 
 MIN_FEATURES = 3
 
@@ -165,9 +166,11 @@ def evaluate_objections(
         plan = app.plan_objection(request)
         result = app.objection(request, plan=plan)
         text = "\n".join(s.text for s in result.sections)
-        # What an LLM writer would read: every section the plan hands a writer, whole.
-        given = {e.chunk.id: e.chunk for e in plan.all_evidence()}
-        sources = _spaced(" ".join(c.shown_text for c in given.values()))
+        # What an LLM writer would read: the sections the plan hands it, whole, as many as
+        # its token budget holds.
+        settings = app.settings
+        packed = pack_sources(plan.all_evidence(), settings.llm_context_tokens, settings.model)
+        sources = _spaced(" ".join(s.text for s in packed.sources))
         said = "\n".join(s.text for s in result.sections if s.customer_facing)
         points = {p: _cited_sentence_with(text, p) for p in o["key_points"]}
         cited_sources = {c.source for c in result.citations.items}

@@ -29,6 +29,7 @@ MIN_MEANING = 0.2  # cosine to the objection below which a supporting sentence i
 MEANING_WITHOUT_WORDS = 0.4  # ... when it shares too few of the objection's words
 PAGES, SECTIONS, PER_SECTION = 3, 2, 3  # support: the best pages, their closest sections
 HIT_SECTIONS = 5  # ... and the best hits besides: context for an LLM writer
+READ_PAGES = 5  # ... and the other sections of this many best pages (set on both dev corpora)
 FIGURE_BONUS = 0.1  # extra evidence with a figure beats the same support without one
 # Set by hand on the sample knowledge base's objections; not fitted to a labelled set.
 
@@ -48,7 +49,8 @@ class SupportFinder:
     ) -> tuple[list[Evidence], list[Chunk]]:
         """Customer-safe sentences that bear on the objection, best first: the words they
         share with it (IDF-weighted) and their meaning, figures a little ahead; and the
-        sections they were picked from (an LLM writer reads those whole).
+        sections an LLM writer reads whole: those they were picked from, the best hits, then
+        the other sections of the best pages.
 
         ``sayable`` tells the sentences the buyer may hear; ``hint`` is internal coaching for
         the same objection: it steers the search towards the
@@ -82,7 +84,7 @@ class SupportFinder:
             floor = MEANING_WITHOUT_WORDS
         # Read the best pages whole: a conversational objection retrieves one passage of the
         # security page and five of chit-chat; the page's other sections hold the answer.
-        pages = list(dict.fromkeys(h.chunk.source for h in hits))[:PAGES]
+        pages = list(dict.fromkeys(h.chunk.source for h in hits))[:READ_PAGES]
         sections = [
             c
             for source in pages
@@ -94,7 +96,7 @@ class SupportFinder:
         closeness = {c.id: float(stored[c.id] @ query) if c.id in stored else 0.0 for c in sections}
         best: list[Chunk] = []
         order: dict[str, tuple[int, int]] = {}  # chunk id -> (section rank, page rank)
-        for page, source in enumerate(pages):
+        for page, source in enumerate(pages[:PAGES]):
             mine = [c for c in sections if c.source == source]
             for rank, c in enumerate(sorted(mine, key=lambda c: -closeness[c.id])[:SECTIONS]):
                 best.append(c)
@@ -146,6 +148,8 @@ class SupportFinder:
             if nth[e.chunk.id] < PER_SECTION:
                 keyed.append(((nth[e.chunk.id], *order[e.chunk.id]), e))
         read = best + [h.chunk for h in hits[:HIT_SECTIONS] if h.chunk not in best]
+        # ... then the rest of the best pages, closest first, as many as its token budget holds.
+        read += [c for c in sorted(sections, key=lambda c: -closeness[c.id]) if c not in read]
         return [e for _, e in sorted(keyed, key=lambda x: x[0])], read
 
     def _ours(self, sentence: str, chunk: Chunk, competitor: str | None) -> bool:
