@@ -15,7 +15,7 @@ from test_loaders import write
 from assistant.core.config import Settings
 from assistant.index.kb import KnowledgeBase
 from assistant.ingest.pipeline import ingest
-from assistant.jobs.objection import objection_pairs
+from assistant.jobs.objection import ObjectionRequest, objection_pairs
 from assistant.jobs.pitch import PitchPlanner, PitchRequest
 from assistant.service import Pitchcraft
 
@@ -220,6 +220,11 @@ approval workflows and audit trail export.
 
 Tallyhq handles simple approvals. Lumora is easier to set up than Tallyhq for multi-step
 approvals, and it includes audit trail export on the Business plan.
+
+<table><thead><tr><td></td><td>Tallyhq</td><td>Lumora</td></tr></thead><tbody>
+<tr><td><strong>Multi-step approvals</strong></td><td>✖</td><td>✔</td><td>Route by amount.</td></tr>
+<tr><td><strong>Card controls</strong></td><td>✔</td><td>✔</td><td>Limits per card.</td></tr>
+</tbody></table>
 """,
 }
 
@@ -242,6 +247,31 @@ def test_docs_site_competitor_and_features(docs_kb: KnowledgeBase) -> None:
     names = {f.source for f in docs_kb.catalog}
     assert "docs/features/alerts.md" in names
     assert "blog/lumora-vs-tallyhq.md" not in names  # a comparison is not a feature page
+
+
+def test_docs_site_comparison_table_of_ticks_is_said_where_we_lead(docs_kb) -> None:
+    """A comparison table drawn with ticks and crosses, its notes column unheaded: the row
+    where the vendor has what the rival lacks is said as the two sides, the tie is not."""
+    pitch = Pitchcraft(docs_kb).pitch(PitchRequest("CFO", competitor="Tallyhq"))
+    versus = {s.title: s.text for s in pitch.sections}["Versus Tallyhq"]
+    assert "Multi-step approvals: Lumora yes, Tallyhq no" in versus
+    assert "Card controls" not in versus
+
+
+def test_export_comparison_rows_are_argued_never_opened_with(export_kb) -> None:
+    """A row the vendor leads is said as its two sides in the Versus section and answers an
+    objection naming that rival; the pitch never opens with a table row."""
+    app = Pitchcraft(export_kb)
+    pitch = app.pitch(
+        PitchRequest("CFO", account="Slow purchase approvals", competitor="Quillmark")
+    )
+    sections = {s.title: s.text for s in pitch.sections}
+    assert "Approval workflows: Lumora yes, Quillmark no" in sections["Versus Quillmark"]
+    assert "Approval workflows — " not in sections["Opening"]
+    answer = app.objection(ObjectionRequest("Quillmark already handles our approvals fine."))
+    said = " ".join(s.text for s in answer.sections if s.customer_facing)
+    assert "Approval workflows: Lumora yes, Quillmark no" in said
+    assert "Single sign-on" not in said  # both have it: no edge to argue
 
 
 def test_competitor_names_match_whole_words_only() -> None:

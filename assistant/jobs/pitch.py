@@ -22,11 +22,13 @@ from assistant.jobs.talk import ObjectionNote
 from assistant.personas.resolver import Resolution
 from assistant.personas.schema import Persona
 from assistant.retrieval.evidence import Evidence
+from assistant.understand.market import is_table_row
 
 # Cosine between "title. persona title. persona description" and a passage for the passage to
 # describe this buyer. Set by hand: descriptions of the same role measured 0.45-0.53, the
 # persona-like passages of both development corpora (ICP scoring, job posts) 0.12-0.31.
 DESCRIBES_BUYER = 0.4
+ANGLES = 2  # competitive points in the Versus section
 
 
 @dataclass
@@ -151,13 +153,13 @@ class PitchPlanner:
             else []
         )
         # The opener leads with one cited fact: a customer result, else the competitive
-        # angle's first point (it then is not repeated).
+        # angle's first sentence, never a table row (it then is not repeated).
         stories = [
             e
             for e in proof
             if e.chunk.meta.doc_type == "case_study" and talk.story_fits(e, persona, picks)
         ]
-        hook = stories[:1] or competitive[:1]
+        hook = stories[:1] or [e for e in competitive if not is_table_row(e.text)][:1]
         return PitchPlan(
             request=request,
             resolution=resolution,
@@ -165,7 +167,7 @@ class PitchPlanner:
             features=picks,
             hook=hook,
             proof=[e for e in proof if e not in hook][:2],
-            competitive=[e for e in competitive if e not in hook],
+            competitive=[e for e in competitive if e not in hook][:ANGLES],
             objections=talk.objections(kb, persona, competitor, request.account),
             discovery=talk.discovery(kb, persona, request.account),
             next_step=talk.next_step(kb, picks),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from assistant.core.records import Chunk, Hit
 from assistant.core.text import sentences
@@ -115,7 +116,7 @@ class SupportFinder:
             and not CUT_RE.search(s.sentence)  # ... or its head
         ]
         # A lead-in ("Retention depends on your plan:") comes with the rows it introduces.
-        told = [with_items(Evidence(s.sentence, s.chunk)) for s in candidates]
+        told = [self._told(Evidence(s.sentence, s.chunk), competitor) for s in candidates]
         kept = [
             (s, e) for s, e in zip(candidates, told, strict=True) if e.said or e.text[-1] != ":"
         ]
@@ -153,15 +154,18 @@ class SupportFinder:
         return [e for _, e in sorted(keyed, key=lambda x: x[0])], read
 
     def _ours(self, sentence: str, chunk: Chunk, competitor: str | None) -> bool:
-        """A sentence the rep can say: not a table row; a claim about the vendor or what it
+        """A sentence the rep can say: a table row only where we have what the buyer's rival
+        lacks; a claim about the vendor or what it
         does (not a description of the buyer's problem, "channels become impossible to
         follow"), or comparing it in its own words ("Unlike Them, we…"), or about the
         competitor the buyer names, from a page that may speak for it. Never one about
         another competitor alone."""
         market = self.kb.market
         compared = chunk.source in market.compared_sources
-        if is_table_row(sentence) or (compared and THEY_RE.match(sentence)):
-            return False  # cells, or "They charge by seat" with no name to tell whose
+        if is_table_row(sentence):  # a row where we have what the buyer's rival lacks
+            return bool(competitor) and market.row_edge(sentence, competitor)
+        if compared and THEY_RE.match(sentence):
+            return False  # "They charge by seat", with no name to tell whose
         named = set(market.mentioned(sentence))
         if competitor and named == {competitor} and market.may_claim(sentence, [chunk.source]):
             return True
@@ -173,6 +177,13 @@ class SupportFinder:
         return market.names_vendor(sentence) or (
             market.may_claim(sentence, [chunk.source]) and self._claims(sentence)
         )
+
+    def _told(self, e: Evidence, competitor: str | None) -> Evidence:
+        """How the rep says it: a table row as its two sides ("Threads: Us yes, Them no"),
+        a lead-in with its list."""
+        if competitor and is_table_row(e.text):
+            return replace(e, said=self.kb.market.row_said(e.text, competitor))
+        return with_items(e)
 
     def _claims(self, sentence: str) -> bool:
         """A sentence that says what the product does or brings (the signals of the roles

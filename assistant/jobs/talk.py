@@ -145,14 +145,13 @@ def competitive(
     persona: Persona,
     competitor: str,
     picks: list[FeaturePick],
-    k: int = 2,
     account: str = "",
 ) -> list[Evidence]:
     """Customer-safe, factual sentences from that competitor's battlecard or comparison that
     give the vendor the edge: a battlecard's customer-facing sections; elsewhere a sentence
     that speaks for the vendor ("Unlike them, we…"), never one from a section about the rival
     ("Strengths of Them", "How much does Them cost?"). The account's words raise a sentence:
-    the angle that meets the buyer's own complaint comes first."""
+    the angle that meets the buyer's own complaint comes first. Best first, all of them."""
     sections = kb.conventions.sections
     account_tokens = {t for t in tokenize(account) if len(t) > MIN_ACCOUNT_TOKEN}
     market = kb.market
@@ -161,13 +160,15 @@ def competitive(
     keywords = [kw for p in persona.priorities for kw in p.keywords]
     scored = []
     for e in chunk_sentences(chunks, is_customer_sayable):
-        if persona.avoided_terms(e.text) or TICKS_RE.search(e.text):
-            continue  # tick-and-cross table rows do not read as prose
+        if persona.avoided_terms(e.text):
+            continue
         if not market.may_claim(e.text, [e.source]):
             continue  # it names a third competitor this page does not compare
         row = is_table_row(e.text)
         if row and not market.row_edge(e.text, competitor):
             continue  # a table row is an angle only where we have what they lack
+        if not row and TICKS_RE.search(e.text):
+            continue  # ticks and crosses outside a row the rep can say do not read as prose
         section = section_of(e.chunk).lower()
         if e.chunk.meta.doc_type == "battlecard":
             if section not in sections["customer_angle"]:
@@ -177,13 +178,14 @@ def competitive(
         score = ANGLE_WINNING if section in sections["competitive_wins"] else ANGLE_OTHER
         score += ANGLE_NAMES_FEATURE * len(find_terms(names, e.text))
         score += ANGLE_KEYWORD * len(find_terms(keywords, e.text))
-        score += ANGLE_NAMES_RIVAL * bool(find_terms([competitor], e.text))
+        # A row names the rival as a column; a sentence that names it takes it on.
+        score += ANGLE_NAMES_RIVAL * (not row and bool(find_terms([competitor], e.text)))
         shared = len(account_tokens & set(tokenize(e.text)))
         score += min(ANGLE_ACCOUNT_CAP, ANGLE_ACCOUNT_WORD * shared)
         said = market.row_said(e.text, competitor) if row else ""
         scored.append((score, replace(e, said=said) if said else e))
     scored.sort(key=lambda x: (-x[0], x[1].chunk.ordinal, x[1].text))
-    return [e for _, e in scored[:k]]
+    return [e for _, e in scored]
 
 
 def _speaks_for_vendor(kb: KnowledgeBase, e: Evidence) -> bool:

@@ -132,7 +132,8 @@ class Market:
 
     def row_said(self, row: str, competitor: str) -> str:
         """A comparison-table row as the rep says it, with only the two sides in the deal
-        ("Topic threads: Us yes, Them no"); "" when the row lacks either side."""
+        ("Topic threads: Us yes, Them no", ticks and crosses too); "" when the row lacks
+        either side."""
         m = _ROW_RE.match(row.strip())
         if not m:
             return ""
@@ -141,12 +142,20 @@ class Market:
         if not (ours and theirs):
             return ""
         label = row.strip()[: m.start(1)].rstrip(" —")
-        return f"{label}: {ours[0]} {ours[1]}, {theirs[0]} {theirs[1]}"
+        return f"{label}: {ours[0]} {_spoken(ours[1])}, {theirs[0]} {_spoken(theirs[1])}"
 
     def sources_about(self, competitor: str) -> list[str]:
         """Pages comparing ``competitor`` first, then documents that discuss it."""
         pages = self.pages.get(competitor, [])
         return pages + [s for s in self.mentions.get(competitor, []) if s not in pages]
+
+
+_TICK_WORDS = {**dict.fromkeys("✔✓✅☑", "yes"), **dict.fromkeys("✖✗✘❌", "no")}
+
+
+def _spoken(cell: str) -> str:
+    """A cell as a rep says it: a tick or a cross is "yes" or "no"."""
+    return _TICK_WORDS.get(cell, cell)
 
 
 def is_table_row(text: str) -> bool:
