@@ -221,6 +221,9 @@ approval workflows and audit trail export.
 Tallyhq handles simple approvals. Lumora is easier to set up than Tallyhq for multi-step
 approvals, and it includes audit trail export on the Business plan.
 
+Tallyhq's pricing is more complicated. They bill per approver on top of a platform fee. The
+starter plan only includes three approvers and lets you add approval rules for each team.
+
 <table><thead><tr><td></td><td>Tallyhq</td><td>Lumora</td></tr></thead><tbody>
 <tr><td><strong>Multi-step approvals</strong></td><td>✖</td><td>✔</td><td>Route by amount.</td></tr>
 <tr><td><strong>Card controls</strong></td><td>✔</td><td>✔</td><td>Limits per card.</td></tr>
@@ -272,6 +275,17 @@ def test_export_comparison_rows_are_argued_never_opened_with(export_kb) -> None:
     said = " ".join(s.text for s in answer.sections if s.customer_facing)
     assert "Approval workflows: Lumora yes, Quillmark no" in said
     assert "Single sign-on" not in said  # both have it: no edge to argue
+
+
+def test_a_sentence_in_a_paragraph_about_the_rival_is_theirs(docs_kb) -> None:
+    """ "Their pricing is complicated. … The starter plan only includes three approvers."
+    names no one, but its paragraph is about the rival: it is never said as the vendor's."""
+    answer = Pitchcraft(docs_kb).objection(
+        ObjectionRequest("Tallyhq is cheaper, and their approvals cover what we need.")
+    )
+    said = " ".join(s.text for s in answer.sections if s.customer_facing)
+    assert "Lumora is easier to set up than Tallyhq" in said
+    assert "starter plan" not in said
 
 
 def test_competitor_names_match_whole_words_only() -> None:

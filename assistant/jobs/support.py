@@ -172,11 +172,29 @@ class SupportFinder:
         # On a comparison page a section's heading says whose it is; elsewhere ("Import from
         # a rival") it does not.
         section = " ".join(chunk.heading.split(" > ")[-2:]) if compared else ""
-        if market.about_rival(sentence, section):
+        if market.about_rival(sentence, section) or (compared and self._theirs(sentence, chunk)):
             return False
         return market.names_vendor(sentence) or (
             market.may_claim(sentence, [chunk.source]) and self._claims(sentence)
         )
+
+    def _theirs(self, sentence: str, chunk: Chunk) -> bool:
+        """A sentence naming no one in a paragraph about a rival ("Their pricing is complex.
+        … The pro plan only gets 1,000 seats."): the last sentence before it that names a
+        side says whose it is."""
+        market = self.kb.market
+        if market.mentioned(sentence) or market.names_vendor(sentence):
+            return False
+        for para in chunk.text.split("\n\n"):
+            flat_para = " ".join(para.split())
+            at = flat_para.find(sentence)
+            if at < 0:
+                continue
+            for before in reversed(sentences(flat_para[:at])):
+                if market.mentioned(before) or market.names_vendor(before):
+                    return market.about_rival(before)
+            return False
+        return False
 
     def _told(self, e: Evidence, competitor: str | None) -> Evidence:
         """How the rep says it: a table row as its two sides ("Threads: Us yes, Them no"),
