@@ -257,7 +257,7 @@ def test_docs_site_comparison_table_of_ticks_is_said_where_we_lead(docs_kb) -> N
     where the vendor has what the rival lacks is said as the two sides, the tie is not."""
     pitch = Pitchcraft(docs_kb).pitch(PitchRequest("CFO", competitor="Tallyhq"))
     versus = {s.title: s.text for s in pitch.sections}["Versus Tallyhq"]
-    assert "Multi-step approvals: Lumora yes, Tallyhq no" in versus
+    assert "Multi-step approvals: Lumora has it, Tallyhq does not" in versus
     assert "Card controls" not in versus
 
 
@@ -269,11 +269,11 @@ def test_export_comparison_rows_are_argued_never_opened_with(export_kb) -> None:
         PitchRequest("CFO", account="Slow purchase approvals", competitor="Quillmark")
     )
     sections = {s.title: s.text for s in pitch.sections}
-    assert "Approval workflows: Lumora yes, Quillmark no" in sections["Versus Quillmark"]
+    assert "Approval workflows: Lumora has it, Quillmark does not" in sections["Versus Quillmark"]
     assert "Approval workflows — " not in sections["Opening"]
     answer = app.objection(ObjectionRequest("Quillmark already handles our approvals fine."))
     said = " ".join(s.text for s in answer.sections if s.customer_facing)
-    assert "Approval workflows: Lumora yes, Quillmark no" in said
+    assert "Approval workflows: Lumora has it, Quillmark does not" in said
     assert "Single sign-on" not in said  # both have it: no edge to argue
 
 

@@ -197,7 +197,7 @@ class SupportFinder:
         return False
 
     def _told(self, e: Evidence, competitor: str | None) -> Evidence:
-        """How the rep says it: a table row as its two sides ("Threads: Us yes, Them no"),
+        """How the rep says it: a table row as its two sides ("Threads: Us has it, Them does not"),
         a lead-in with its list."""
         if competitor and is_table_row(e.text):
             return replace(e, said=self.kb.market.row_said(e.text, competitor))

@@ -70,7 +70,7 @@ _POINTS_BACK_RE = re.compile(
 @dataclass(frozen=True)
 class Evidence:
     """A verbatim sentence and the chunk it came from; ``said`` is how a writer says it when
-    not word for word (a table row read as "Search: Us yes, Them no"); the quote stays
+    not word for word (a table row read as "Search: Us has it, Them does not"); the quote stays
     ``text``."""
 
     text: str

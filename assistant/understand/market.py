@@ -132,8 +132,8 @@ class Market:
 
     def row_said(self, row: str, competitor: str) -> str:
         """A comparison-table row as the rep says it, with only the two sides in the deal
-        ("Topic threads: Us yes, Them no", ticks and crosses too); "" when the row lacks
-        either side."""
+        ("Topic threads: Us has it, Them does not"; "SSO: Us yes, Them partial"), ticks and
+        crosses read as yes and no; "" when the row lacks either side."""
         m = _ROW_RE.match(row.strip())
         if not m:
             return ""
@@ -142,7 +142,10 @@ class Market:
         if not (ours and theirs):
             return ""
         label = row.strip()[: m.start(1)].rstrip(" —")
-        return f"{label}: {ours[0]} {_spoken(ours[1])}, {theirs[0]} {_spoken(theirs[1])}"
+        mine, their = _spoken(ours[1]), _spoken(theirs[1])
+        if mine.lower() == "yes" and their.lower() == "no":
+            return f"{label}: {ours[0]} has it, {theirs[0]} does not"
+        return f"{label}: {ours[0]} {mine}, {theirs[0]} {their}"
 
     def sources_about(self, competitor: str) -> list[str]:
         """Pages comparing ``competitor`` first, then documents that discuss it."""
