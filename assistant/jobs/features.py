@@ -307,7 +307,8 @@ class FeaturePicker:
         if theme:
             reasons.append(f"speaks to the {persona.title}'s priority on {theme}")
         if need:
-            reasons.append(f"answers the account's '{need}'")
+            # its passages came up for that need; not a claim that what is said answers it
+            reasons.append(f"picked for the account's '{need}'")
         if competitor and edge:
             where = re.sub(r"^\s*(?:\d+|[ivx]+)[.)]\s+", "", where)  # "2. Pricing": the heading
             label = f"named under {where!r} in the {competitor} battlecard or comparison page"
