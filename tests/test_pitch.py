@@ -399,6 +399,17 @@ def test_sentences_about_the_document_are_not_said_to_customers(sentence, sayabl
 
 
 @pytest.mark.parametrize(
+    ("sentence", "sayable"),
+    [
+        ("Please report anything you notice that seems broken in the issues stream.", False),
+        ("Pleased customers renew at a higher rate than any other segment.", True),
+    ],
+)
+def test_a_request_to_the_reader_is_not_said_to_customers(sentence, sayable) -> None:
+    assert is_customer_sayable(sentence) is sayable
+
+
+@pytest.mark.parametrize(
     ("sentence", "pitchable"),
     [
         ("— Dana Reyes, CTO, Northbay Logistics", False),  # who said the quote above

@@ -20,7 +20,7 @@ _IMPERATIVE = frozenset(
     """lead ask exploit position use avoid don't do never bring offer show push plant frame
     say mention tell check confirm involve escalate send share book qualify probe follow open
     close anchor steer remind start keep get make let focus pair loop find demonstrate walk
-    map prepare emphasise emphasize highlight stress run treat respect expect""".split()
+    map prepare emphasise emphasize highlight stress run treat respect expect please""".split()
 )
 _REP_TALK_RE = re.compile(
     r"\b(reps?|the rep|prospects?|deal desk|battlecard|landmine|AE|AEs|positioning)\b"
