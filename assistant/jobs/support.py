@@ -155,11 +155,10 @@ class SupportFinder:
 
     def _ours(self, sentence: str, chunk: Chunk, competitor: str | None) -> bool:
         """A sentence the rep can say: a table row only where we have what the buyer's rival
-        lacks; a claim about the vendor or what it
-        does (not a description of the buyer's problem, "channels become impossible to
-        follow"), or comparing it in its own words ("Unlike Them, we…"), or about the
-        competitor the buyer names, from a page that may speak for it. Never one about
-        another competitor alone."""
+        lacks; a claim about the vendor or what it does (not a description of the buyer's
+        problem, "channels become impossible to follow"), or comparing it in its own words
+        ("Unlike Them, we…"), or about the competitor the buyer names, from a page that may
+        speak for it. Never one about another competitor alone."""
         market = self.kb.market
         compared = chunk.source in market.compared_sources
         if is_table_row(sentence):  # a row where we have what the buyer's rival lacks
@@ -197,8 +196,8 @@ class SupportFinder:
         return False
 
     def _told(self, e: Evidence, competitor: str | None) -> Evidence:
-        """How the rep says it: a table row as its two sides ("Threads: Us has it, Them does not"),
-        a lead-in with its list."""
+        """How the rep says it: a table row as its two sides ("Threads: Us has it, Them does
+        not"), a lead-in with its list."""
         if competitor and is_table_row(e.text):
             return replace(e, said=self.kb.market.row_said(e.text, competitor))
         return with_items(e)
