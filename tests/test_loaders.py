@@ -190,6 +190,18 @@ def test_table_without_header_row_keeps_every_cell(tmp_path: Path) -> None:
     assert "c | d" in load(tmp_path, "t.md").text
 
 
+def test_markdown_entities_and_blockquote_markers_are_text(tmp_path: Path) -> None:
+    """What a reader sees: "&ldquo;DMs&rdquo;" is “DMs”, "&mdash;" a dash, and a quoted
+    paragraph's "> " markers are not part of its sentences; code keeps its text as written."""
+    body = "# Q\n\nGreat for (&ldquo;DMs&rdquo;) &mdash; R&D.\n\n"
+    body += "> Saves me an hour.\n>\n> &mdash;Jo Roe, CTO\n"
+    write(tmp_path, "q.md", body + "\n```\n> x &amp; y\n```\n")
+    lines = load(tmp_path, "q.md").text.splitlines()
+    assert "Great for (“DMs”) — R&D." in lines
+    assert "Saves me an hour." in lines and "—Jo Roe, CTO" in lines
+    assert "> x &amp; y" in lines
+
+
 def test_html_table_notes_column_without_heading_keeps_the_row_a_row(tmp_path: Path) -> None:
     # A comparison table whose header names two vendors and leaves the notes column blank.
     write(

@@ -3,6 +3,7 @@ emphasis stripped, tables linearised ("Row — Col: value"), headings and code k
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -33,7 +34,7 @@ _TABLE_SEP_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|section)\s*>|<br\s*/?>", re.I)
 _LINK_DEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")  # [id]: https://... (reference links)
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_ENTITY = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
+_QUOTE_MARK_RE = re.compile(r"^ {0,3}(?:> ?)+")  # blockquote markers: the quote is the text
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -62,9 +63,7 @@ def _inline(line: str) -> str:
     line = _EM_RE.sub(r"\1", line)
     line = _EM_US_RE.sub(r"\1", line)
     line = _CODE_RE.sub(r"\1", line)
-    for k, v in _ENTITY.items():
-        line = line.replace(k, v)
-    return line
+    return html.unescape(line).replace("\xa0", " ")  # "&ldquo;DMs&rdquo;", "&mdash;", "&nbsp;"
 
 
 def _table_rows(rows: list[str]) -> list[str]:
@@ -123,6 +122,7 @@ def markdown_to_text(body: str) -> str:
             continue
         table: list[str] = []
         for raw in _strip_markup(segment).split("\n"):
+            raw = _QUOTE_MARK_RE.sub("", raw)
             if raw.lstrip().startswith("|"):
                 table.append(raw)
                 continue
