@@ -392,20 +392,12 @@ def test_footnote_markers_do_not_start_sentences() -> None:
         ("This section includes a summary of integrations by category.", False),
         ("Service credits apply when uptime falls below the SLA.", True),
         ("Uptime is above 99.9% for every region.", True),
-    ],
-)
-def test_sentences_about_the_document_are_not_said_to_customers(sentence, sayable) -> None:
-    assert is_customer_sayable(sentence) is sayable
-
-
-@pytest.mark.parametrize(
-    ("sentence", "sayable"),
-    [
+        # a request to the reader is no fact either
         ("Please report anything you notice that seems broken in the issues stream.", False),
         ("Pleased customers renew at a higher rate than any other segment.", True),
     ],
 )
-def test_a_request_to_the_reader_is_not_said_to_customers(sentence, sayable) -> None:
+def test_sentences_about_the_document_or_to_the_reader_are_not_said(sentence, sayable) -> None:
     assert is_customer_sayable(sentence) is sayable
 
 

@@ -172,13 +172,16 @@ class ObjectionHandler:
         return self._pairs
 
     def match(
-        self, text: str, competitor: str | None, internal: bool
+        self, text: str, competitor: str | None, internal: bool, vector: np.ndarray | None = None
     ) -> tuple[QAPair, float] | None:
-        """The closest known objection or question (customer-safe, or internal coaching)."""
+        """The closest known objection or question (customer-safe, or internal coaching);
+        ``vector`` is ``text`` embedded, when the caller has it."""
         pairs = self._library()
         if not pairs or self._vectors is None:
             return None
-        sims = self._vectors @ self.kb.embedder.embed([text])[0]
+        if vector is None:
+            vector = self.kb.embedder.embed([text])[0]
+        sims = self._vectors @ vector
         best: tuple[float, int] | None = None
         for i, pair in enumerate(pairs):
             if pair.internal != internal:
@@ -208,7 +211,8 @@ class ObjectionHandler:
         if request.competitor and not competitor:
             warnings.append(f"no battlecard or comparison page for {request.competitor!r}")
         competitor = competitor or next(iter(self.kb.mentioned_competitors(request.text)), None)
-        found = self.match(request.text, competitor, internal=False)
+        vector = self.kb.embedder.embed([request.text])[0]  # once for both matches
+        found = self.match(request.text, competitor, internal=False, vector=vector)
         acknowledge: list[Evidence] = []
         question: list[Evidence] = []
         answer: list[Evidence] = []
@@ -221,7 +225,7 @@ class ObjectionHandler:
                 if not self._fits(persona, question[0].text):
                     question = []  # the persona's own question-back phrasing instead
             answer = [e for e in response if self._sayable(persona, e.text)]
-        coaching_match = self.match(request.text, competitor, internal=True)
+        coaching_match = self.match(request.text, competitor, internal=True, vector=vector)
         coaching = _answer_sentences(coaching_match[0])[:3] if coaching_match else []
         coaching = coaching or self._coaching(request.text)
         hint = " ".join(c.text for c in coaching_match[0].chunks) if coaching_match else ""

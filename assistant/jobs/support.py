@@ -54,8 +54,8 @@ class SupportFinder:
         the other sections of the best pages.
 
         ``sayable`` tells the sentences the buyer may hear; ``hint`` is internal coaching for
-        the same objection: it steers the search towards the
-        facts a good answer uses, but only customer-safe sentences are returned.
+        the same objection: it steers the search towards the facts a good answer uses, but
+        only customer-safe sentences are returned.
         """
         query = f"{text} {hint}".strip()
         search = self.grounder.retriever.search
