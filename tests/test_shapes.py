@@ -228,6 +228,12 @@ starter plan only includes three approvers and lets you add approval rules for e
 <tr><td><strong>Multi-step approvals</strong></td><td>✖</td><td>✔</td><td>Route by amount.</td></tr>
 <tr><td><strong>Card controls</strong></td><td>✔</td><td>✔</td><td>Limits per card.</td></tr>
 </tbody></table>
+
+## Who is Tallyhq useful for?
+
+Tallyhq is designed primarily for small teams with one approver. Its key features are
+prepaid expense cards and receipt scanning. It also provides a chat bot for travel bookings.
+These give the owner a quick view of team spending.
 """,
 }
 
@@ -286,6 +292,18 @@ def test_a_sentence_in_a_paragraph_about_the_rival_is_theirs(docs_kb) -> None:
     said = " ".join(s.text for s in answer.sections if s.customer_facing)
     assert "Lumora is easier to set up than Tallyhq" in said
     assert "starter plan" not in said
+
+
+def test_a_matched_question_about_the_rival_answers_without_its_features(docs_kb) -> None:
+    """ "Who is Tallyhq useful for? … Its key features are…": the matched answer may say whom
+    the rival is for, never the rival's features as if they were the vendor's."""
+    app = Pitchcraft(docs_kb)
+    request = ObjectionRequest("Our team already uses Tallyhq and is happy with it.")
+    assert app.plan_objection(request).matched == "Who is Tallyhq useful for?"
+    said = " ".join(s.text for s in app.objection(request).sections if s.customer_facing)
+    assert "Tallyhq is designed primarily for small teams with one approver" in said
+    assert "key features" not in said
+    assert "chat bot" not in said and "quick view" not in said
 
 
 def test_competitor_names_match_whole_words_only() -> None:

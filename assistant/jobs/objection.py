@@ -224,7 +224,12 @@ class ObjectionHandler:
                 question = [response.pop()]
                 if not self._fits(persona, question[0].text):
                     question = []  # the persona's own question-back phrasing instead
-            answer = [e for e in response if self._sayable(persona, e.text)]
+            answer = [
+                e
+                for e in response
+                if self._sayable(persona, e.text)
+                and not self.support.goes_on_about_rival(e.text, e.chunk)
+            ]
         coaching_match = self.match(request.text, competitor, internal=True, vector=vector)
         coaching = _answer_sentences(coaching_match[0])[:3] if coaching_match else []
         coaching = coaching or self._coaching(request.text)

@@ -23,6 +23,7 @@ TOPICS = ("pricing", "security", "proof", "comparison")  # topics an objection i
 NOT_EVIDENCE = ("process", "open_question", "instruction", "persona", "company")  # never quoted
 WORDS_SHARE = 0.5  # a sentence's rank: shared words (IDF-weighted), then meaning
 THEY_RE = re.compile(r"(?:they|their|theirs)\b", re.I)  # on a comparison page: the rival
+ANAPHOR_RE = re.compile(r"(?:it|its|they|their|theirs|this|these|those)\b", re.I)  # "Its …"
 WE_YOU_RE = re.compile(r"\b(?:we|our|you can|lets? you|allows? you)\b", re.I)
 MIN_WORDS = 6
 CUT_RE = re.compile(r"\b(?:and|or|but|the|a|an|of|to|with|for|in|on|that|which)\s*$", re.I)
@@ -176,6 +177,12 @@ class SupportFinder:
         return market.names_vendor(sentence) or (
             market.may_claim(sentence, [chunk.source]) and self._claims(sentence)
         )
+
+    def goes_on_about_rival(self, sentence: str, chunk: Chunk) -> bool:
+        """A sentence of a comparison page carrying on about a rival by pronoun ("Them is
+        built for marketers. Its key features are…")."""
+        compared = chunk.source in self.kb.market.compared_sources
+        return compared and bool(ANAPHOR_RE.match(sentence)) and self._theirs(sentence, chunk)
 
     def _theirs(self, sentence: str, chunk: Chunk) -> bool:
         """A sentence naming no one in a paragraph about a rival ("Their pricing is complex.
