@@ -200,6 +200,28 @@ def test_cli_exit_code_is_one_when_anything_failed(
         assert f"FAILED  {path}: " in out
 
 
+def test_files_of_types_not_read_are_reported_not_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Drive or Notion export mixes in spreadsheets, Word files and images: the ingest says
+    which files it did not read, by type, and an empty ``pitchcraft.yaml`` is no correction
+    (nor an unread file)."""
+    monkeypatch.setenv("PITCHCRAFT_EMBED_MODEL", "hash")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "guide.md").write_text("# Guide\n\nSetup steps for new admins.\n")
+    (src / "pitchcraft.yaml").write_text("# corrections go here\n")
+    for name in ("plan.docx", "pricing.csv", "img/logo.png", "img/chart.PNG", ".git/x.bin"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_bytes(b"x")
+    code, data, _ = run_cli(["--kb", str(tmp_path / "kb"), "ingest", str(src), "--json"], capsys)
+    assert (code, data["added"], data["failed"]) == (0, 1, [])
+    assert data["skipped"] == ["img/chart.PNG", "img/logo.png", "plan.docx", "pricing.csv"]
+    assert main(["--kb", str(tmp_path / "kb"), "ingest", str(src)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 4 file(s) of types not read (.csv 1, .docx 1, .png 2)" in out
+
+
 def test_file_that_turns_corrupt_keeps_its_chunks(
     hash_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

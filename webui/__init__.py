@@ -255,6 +255,8 @@ def ingest_report(report: IngestReport) -> None:
         st.error(f"**{f['path']}**: {f['error']}", icon=":material/error:")
     for w in report.warnings:
         st.warning(f"**{w['path']}**: {w['warning']}")
+    if report.skipped:
+        st.info(report.skipped_note())
     if report.missing:
         st.info(
             f"{len(report.missing)} document(s) whose files are gone are still indexed; tick "

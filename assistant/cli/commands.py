@@ -43,6 +43,8 @@ def _render_ingest(r: Any) -> str:
         lines.append(f"  FAILED  {f['path']}: {f['error']}")
     for w in r.warnings:
         lines.append(f"  warning {w['path']}: {w['warning']}")
+    if r.skipped:
+        lines.append(f"  {r.skipped_note()}")
     if r.missing:
         lines.append(
             f"  {len(r.missing)} document(s) whose files are gone are still indexed "

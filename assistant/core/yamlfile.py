@@ -104,6 +104,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except YAMLProblem as exc:
         reason = " ".join(str(exc).split())
         raise ConfigError(f"{where}: invalid YAML: {reason}") from exc
+    if data is None:  # empty, or comments only
+        return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
     return data

@@ -155,13 +155,7 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
     found: list[tuple[Path, PurePosixPath]] = []
     for root in paths:
         if root.is_dir():
-            for p in sorted(root.rglob("*")):
-                rel = p.relative_to(root)
-                hidden = any(part.startswith((".", "_")) for part in rel.parts)
-                if hidden or p.suffix.lower() not in SUPPORTED_EXTS:
-                    continue
-                if p.is_file() or p.is_symlink():
-                    found.append((p, PurePosixPath(rel.as_posix())))
+            found += [(p, rel) for p, rel in _files(root) if p.suffix.lower() in SUPPORTED_EXTS]
         elif root.exists() or root.is_symlink():
             found.append((root, PurePosixPath(root.name)))
         else:
@@ -172,6 +166,30 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
         if key not in chosen or (found[chosen[key]][0].is_symlink() and not path.is_symlink()):
             chosen[key] = i
     return [found[i] for i in sorted(chosen.values())]
+
+
+def unread(paths: Iterable[Path]) -> list[str]:
+    """The files of the folders in ``paths`` whose type is not read (a ``.docx``, a
+    spreadsheet, an image), each as its path relative to its folder."""
+    return [
+        str(rel)
+        for root in paths
+        if root.is_dir()
+        for p, rel in _files(root)
+        if p.suffix.lower() not in SUPPORTED_EXTS
+    ]
+
+
+def _files(root: Path) -> list[tuple[Path, PurePosixPath]]:
+    """A folder's files (and symlinks), with their paths relative to it, hidden ones left out
+    (a name starting with "." or "_" anywhere on the path)."""
+    out = []
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        hidden = any(part.startswith((".", "_")) for part in rel.parts)
+        if not hidden and (p.is_file() or p.is_symlink()):
+            out.append((p, PurePosixPath(rel.as_posix())))
+    return out
 
 
 def raw_text(path: Path) -> str:

@@ -10,6 +10,7 @@ writers, because Chroma's embedded mode is not process-safe.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -23,8 +24,9 @@ from assistant.core.records import Chunk, Document
 from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
 from assistant.ingest.chunking import INTERNAL_MARK, PIPELINE_VERSION, Chunker
-from assistant.ingest.loaders import check_file, discover, load_file, source_digest
+from assistant.ingest.loaders import check_file, discover, load_file, source_digest, unread
 from assistant.understand.corrections import (
+    FILE_NAME,
     Corrections,
     Saved,
     corrections_for,
@@ -43,6 +45,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files of a type that is not read
     failed: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
     embedded: int = 0
@@ -58,6 +61,7 @@ class IngestReport:
             "failed": self.failed,
             "warnings": self.warnings,
             "missing": self.missing,
+            "skipped": self.skipped,
             "embedded": self.embedded,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
@@ -70,6 +74,17 @@ class IngestReport:
             f"updated, {len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.failed)} failed; {self.embedded} chunks embedded, {self.chunks} chunks "
             "in the store."
+        )
+
+    def skipped_note(self) -> str:
+        """One line on the files left unread, counted by type ("" when none was)."""
+        if not self.skipped:
+            return ""
+        kinds = Counter(PurePosixPath(s).suffix.lower() or "no extension" for s in self.skipped)
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+        return (
+            f"skipped {len(self.skipped)} file(s) of types not read ({counts}): only Markdown, "
+            "text, HTML and PDF files are read"
         )
 
     @property
@@ -153,7 +168,9 @@ def ingest(
     fixes = corrections_for(
         [p for p in paths if p.is_dir()], read_saved(kb.corrections_path), kb.roles.roles, personas
     )
-    return _run(kb, lambda: discover(paths), prune, rebuild, progress, fixes, roots)
+    report = _run(kb, lambda: discover(paths), prune, rebuild, progress, fixes, roots)
+    report.skipped = [s for s in unread(paths) if PurePosixPath(s).name != FILE_NAME]
+    return report
 
 
 def ingest_files(
