@@ -15,6 +15,7 @@ from test_loaders import write
 from assistant.core.config import Settings
 from assistant.index.kb import KnowledgeBase
 from assistant.ingest.pipeline import ingest
+from assistant.jobs.kbmap import knowledge_map
 from assistant.jobs.objection import ObjectionRequest, objection_pairs
 from assistant.jobs.pitch import PitchPlanner, PitchRequest
 from assistant.service import Pitchcraft
@@ -304,6 +305,59 @@ def test_a_matched_question_about_the_rival_answers_without_its_features(docs_kb
     assert "Tallyhq is designed primarily for small teams with one approver" in said
     assert "key features" not in said
     assert "chat bot" not in said and "quick view" not in said
+
+
+# -- a slide deck saved as PDF: one slide a page, big titles, short bullets -------------------
+
+
+def _deck(slides: list[tuple[str, list[str]]]) -> bytes:
+    pdf = FPDF(orientation="L")
+    for title, bullets in slides:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 28)
+        pdf.multi_cell(0, 14, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=16)
+        for bullet in bullets:
+            pdf.multi_cell(0, 9, f"- {bullet}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+DECK = {
+    "lumora-deck.pdf": _deck(
+        [
+            ("Lumora for finance teams", ["Customer presentation"]),
+            ("Customer results", ["Harbor Goods cut month-end close from 9 days to 4 days"]),
+            (
+                "Lumora vs Tallyhq",
+                [
+                    "Tallyhq charges per approver; Lumora includes unlimited approvers",
+                    "Both offer corporate cards",
+                ],
+            ),
+        ]
+    )
+}
+
+
+@pytest.fixture(scope="module")
+def deck_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("deck"), DECK, embedder)
+
+
+def test_deck_slide_setting_us_against_a_rival_gives_the_competitive_angle(deck_kb) -> None:
+    """A slide "Lumora vs Tallyhq" in a deck (no "A vs B" title or file name) makes Tallyhq a
+    competitor compared in that deck: the map says where, and a pitch against it has its
+    Versus section, even when the deck's one angle could have opened the pitch."""
+    market = deck_kb.market
+    assert market.resolve("tallyhq") == "Tallyhq"
+    assert market.sections == {"Tallyhq": ["lumora-deck.pdf"]} and not market.pages
+    gaps = knowledge_map(deck_kb)["gaps"]
+    assert not any("Tallyhq has no comparison page" in g for g in gaps)
+    pitch = Pitchcraft(deck_kb).pitch(PitchRequest("CFO", competitor="Tallyhq"))
+    sections = {s.title: s.text for s in pitch.sections}
+    assert "Lumora includes unlimited approvers" in sections["Versus Tallyhq"]
+    assert "corporate cards" not in sections["Versus Tallyhq"]  # both have them: no edge
+    assert "Why these features" not in sections  # no feature picked: no empty heading
 
 
 def test_competitor_names_match_whole_words_only() -> None:

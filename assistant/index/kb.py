@@ -24,7 +24,7 @@ from assistant.understand.market import DocInfo, Market, build_market
 from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
 # Bump when the lexical index, the catalog or the market change for the same chunks.
-DERIVED_VERSION = "19"
+DERIVED_VERSION = "20"
 
 
 class KnowledgeBase:
@@ -262,7 +262,15 @@ class KnowledgeBase:
         return self.market.sources_about(competitor)
 
     def competitor_chunks(self, competitor: str) -> list[Chunk]:
-        """Every chunk of the pages that compare ``competitor`` with the vendor."""
-        return [
-            c for s in self.market.pages.get(competitor, []) for c in self.manifest.source_chunks(s)
+        """Every chunk of the pages that compare ``competitor`` with the vendor, then the
+        sections of other documents that do ("Us vs Them")."""
+        market = self.market
+        chunks = [
+            c for s in market.pages.get(competitor, []) for c in self.manifest.source_chunks(s)
+        ]
+        return chunks + [
+            c
+            for s in market.sections.get(competitor, [])
+            for c in self.manifest.source_chunks(s)
+            if market.versus_section(c.heading) == competitor
         ]

@@ -49,15 +49,18 @@ def knowledge_map(kb: KnowledgeBase) -> dict[str, Any]:
         }
         for f in kb.catalog
     ]
-    competitors = [
-        {
-            "name": n,
-            "reason": market.reasons.get(n, ""),
-            "pages": market.pages.get(n, []),
-            "mentions": [s for s in market.mentions.get(n, []) if s not in market.pages.get(n, [])],
-        }
-        for n in kb.competitor_names()
-    ]
+    competitors = []
+    for n in kb.competitor_names():
+        pages, sections = market.pages.get(n, []), market.sections.get(n, [])
+        competitors.append(
+            {
+                "name": n,
+                "reason": market.reasons.get(n, ""),
+                "pages": pages,
+                "sections": sections,  # documents with a section "Us vs Them"
+                "mentions": [s for s in market.mentions.get(n, []) if s not in pages + sections],
+            }
+        )
     stories: dict[str, list[Chunk]] = {}
     for c in chunks:
         if c.role == "proof" and not c.internal:
@@ -129,7 +132,7 @@ def _gaps(data: dict[str, Any], roles: Counter[str], customer_roles: set[str]) -
     if not data["competitors"]:
         gaps.append('no competitor found (no "A vs B" page or comparison table)')
     for c in data["competitors"]:
-        if not c["pages"]:
+        if not (c["pages"] or c["sections"]):
             where = (
                 f"the {len(c['mentions'])} document(s) that discuss it"
                 if c["mentions"]
@@ -185,6 +188,8 @@ def render_map(data: dict[str, Any]) -> str:
     rows = []
     for c in data["competitors"]:
         pages = ", ".join(c["pages"]) or "no comparison page"
+        if c["sections"]:
+            pages += f"; compared in a section of {', '.join(c['sections'])}"
         rows.append(f"- **{c['name']}**: {pages} _(found as {c['reason']})_")
     lines += _section("Competitors", rows)
     lines += _section(

@@ -153,13 +153,15 @@ class PitchPlanner:
             else []
         )
         # The opener leads with one cited fact: a customer result, else the competitive
-        # angle's first sentence, never a table row (it then is not repeated).
+        # angle's first sentence, never a table row, and only when the Versus section keeps
+        # another (the hook is not repeated).
         stories = [
             e
             for e in proof
             if e.chunk.meta.doc_type == "case_study" and talk.story_fits(e, persona, picks)
         ]
-        hook = stories[:1] or [e for e in competitive if not is_table_row(e.text)][:1]
+        angles = [e for e in competitive if not is_table_row(e.text)]
+        hook = stories[:1] or (angles[:1] if len(competitive) > 1 else [])
         return PitchPlan(
             request=request,
             resolution=resolution,

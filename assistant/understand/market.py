@@ -73,6 +73,8 @@ class Market:
     competitors: dict[str, str] = field(default_factory=dict)  # flat name -> spelling
     pages: dict[str, list[str]] = field(default_factory=dict)  # spelling -> comparing sources
     mentions: dict[str, list[str]] = field(default_factory=dict)  # spelling -> discussing sources
+    # spelling -> sources with a section "Us vs Them" (a deck's slide, a handbook's section)
+    sections: dict[str, list[str]] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)  # spelling -> why it is a competitor
 
     def to_json(self) -> dict[str, Any]:
@@ -99,8 +101,8 @@ class Market:
 
     def claim_sources(self, competitor: str) -> list[str]:
         """Where a claim about ``competitor`` may come from: its comparison pages, or the
-        documents that discuss it when it has none."""
-        return self.pages.get(competitor) or self.mentions.get(competitor, [])
+        documents that compare it in a section or discuss it when it has none."""
+        return self.pages.get(competitor) or self.sources_about(competitor)
 
     def may_claim(self, text: str, sources: Iterable[str]) -> bool:
         """Whether ``text``, quoted from ``sources``, names only competitors those sources
@@ -148,9 +150,14 @@ class Market:
         return f"{label}: {ours[0]} {mine}, {theirs[0]} {their}"
 
     def sources_about(self, competitor: str) -> list[str]:
-        """Pages comparing ``competitor`` first, then documents that discuss it."""
-        pages = self.pages.get(competitor, [])
-        return pages + [s for s in self.mentions.get(competitor, []) if s not in pages]
+        """Pages comparing ``competitor`` first, then those with a section comparing it, then
+        documents that discuss it."""
+        found = self.pages.get(competitor, []) + self.sections.get(competitor, [])
+        return list(dict.fromkeys(found + self.mentions.get(competitor, [])))
+
+    def versus_section(self, heading: str) -> str | None:
+        """The competitor a section heading sets against the vendor ("Us vs Them"), if any."""
+        return _versus_rival(heading.split(" > ")[-1], flat(self.vendor))
 
 
 _TICK_WORDS = {**dict.fromkeys("✔✓✅☑", "yes"), **dict.fromkeys("✖✗✘❌", "no")}
@@ -185,6 +192,14 @@ def versus_pairs(text: str) -> list[tuple[str, str]]:
             out.append((prev, n.group(1).strip()))
             prev, rest = n.group(1).strip(), rest[n.end() :]
     return out
+
+
+def _versus_rival(text: str, vendor: str) -> str | None:
+    """The other side of an "A vs B" in ``text`` whose one side is the ``vendor`` (flat)."""
+    for a, b in versus_pairs(text):
+        if vendor in (flat(a), flat(b)):
+            return (b if flat(a) == vendor else a).strip(" .:-")
+    return None
 
 
 def _stem_text(source: str) -> str:
@@ -290,6 +305,12 @@ def build_market(
             if vendor in (flat(a), flat(b)):
                 add(b if flat(a) == vendor else a, d.source, f'"{a} vs {b}" ({d.source})')
     for c in chunks:
+        rival = _versus_rival(c.heading.split(" > ")[-1], vendor)
+        if rival:  # a section "Us vs Them" of a deck or a handbook page
+            add(rival, None, f'a section "{c.heading.split(" > ")[-1]}" ({c.source})')
+            found = market.sections.setdefault(market.competitors[flat(rival)], [])
+            if c.source not in found and c.source not in market.pages.get(rival, []):
+                found.append(c.source)
         for columns in table_columns(c.text):
             if vendor in {flat(x) for x in columns}:
                 for name in columns:

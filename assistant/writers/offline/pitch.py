@@ -71,8 +71,9 @@ def compose_pitch(plan: PitchPlan, writer: str = "offline") -> Draft:
         sections.append(Section("Next step", close, []))
 
     # Rep-facing: never read to the customer, may cite internal documents.
-    why = "\n".join(f"- {p.why}" for p in plan.features)
-    sections.append(Section("Why these features", why, [], customer_facing=False))
+    if plan.features:
+        why = "\n".join(f"- {p.why}" for p in plan.features)
+        sections.append(Section("Why these features", why, [], customer_facing=False))
     if plan.discovery:
         body, refs = bullets(plan.discovery, c)
         sections.append(Section("Discovery questions", body, refs, customer_facing=False))
