@@ -651,6 +651,17 @@ POSTHOG_ACCOUNT = (
 )
 
 
+def test_no_feature_to_pitch_says_so_without_an_empty_why(knowledge_kb, monkeypatch) -> None:
+    """When no feature can be pitched, the warning says so and no "Why these features"
+    heading stands empty."""
+    app = Pitchcraft(knowledge_kb)
+    monkeypatch.setattr(app.pitches.features, "pick", lambda *a, **k: [])
+    result = app.pitch(PitchRequest("CFO", competitor="Pipewell"))
+    assert "Why these features" not in {s.title for s in result.sections}
+    assert any("only 0 feature(s)" in w for w in result.warnings)
+    assert result.extra["features"] == []
+
+
 @pytest.fixture(scope="module")
 def posthog_pitch(posthog_kb) -> Result:
     app = Pitchcraft(posthog_kb)

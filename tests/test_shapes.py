@@ -325,7 +325,33 @@ def _deck(slides: list[tuple[str, list[str]]]) -> bytes:
 DECK = {
     "lumora-deck.pdf": _deck(
         [
-            ("Lumora for finance teams", ["Customer presentation"]),
+            ("Lumora Product Overview", ["Customer presentation"]),
+            ("Agenda", ["Why finance teams lose control", "How Lumora works", "Pricing"]),
+            (
+                "Why finance teams lose control",
+                ["Approvals live in email and chat", "Finance finds overspend after month end"],
+            ),
+            (
+                "Approval workflows",
+                [
+                    "Route every purchase request by amount, department and supplier",
+                    "Build multi-step approval chains without writing any code",
+                ],
+            ),
+            (
+                "Spend alerts",
+                [
+                    "Set real-time alerts on any budget, supplier or corporate card",
+                    "Alerts reach the budget owner by email digest every morning",
+                ],
+            ),
+            (
+                "Audit trail",
+                [
+                    "Every approval step is recorded with who, when and why",
+                    "Auditors get read-only access to the evidence they need",
+                ],
+            ),
             ("Customer results", ["Harbor Goods cut month-end close from 9 days to 4 days"]),
             (
                 "Lumora vs Tallyhq",
@@ -344,10 +370,24 @@ def deck_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase
     return _build(tmp_path_factory.mktemp("deck"), DECK, embedder)
 
 
+def test_deck_slides_are_features_never_its_agenda_problem_or_rival_slide(deck_kb) -> None:
+    """A deck saved as PDF is one page: its capability slides are its features, named by
+    their titles; the agenda, the problem slide, the "Us vs Them" slide and the deck's own
+    title ("Product Overview") name none. Short bullets are its facts."""
+    names = {f.name for f in deck_kb.catalog}
+    assert {"Approval workflows", "Spend alerts", "Audit trail"} <= names
+    assert not names & {"Agenda", "Why finance teams lose control", "Lumora vs Tallyhq"}
+    assert not any("Overview" in n for n in names)
+    pitch = Pitchcraft(deck_kb).pitch(
+        PitchRequest("CFO", account="Approvals stall in email", competitor="Tallyhq")
+    )
+    assert len(pitch.extra["features"]) >= 3
+
+
 def test_deck_slide_setting_us_against_a_rival_gives_the_competitive_angle(deck_kb) -> None:
-    """A slide "Lumora vs Tallyhq" in a deck (no "A vs B" title or file name) makes Tallyhq a
-    competitor compared in that deck: the map says where, and a pitch against it has its
-    Versus section, even when the deck's one angle could have opened the pitch."""
+    """A slide "Lumora vs Tallyhq" (no "A vs B" title or file name) makes Tallyhq a competitor
+    compared in that deck: the map says where, and a pitch against it has its Versus section,
+    even when the deck's one angle could have opened the pitch."""
     market = deck_kb.market
     assert market.resolve("tallyhq") == "Tallyhq"
     assert market.sections == {"Tallyhq": ["lumora-deck.pdf"]} and not market.pages
@@ -357,7 +397,6 @@ def test_deck_slide_setting_us_against_a_rival_gives_the_competitive_angle(deck_
     sections = {s.title: s.text for s in pitch.sections}
     assert "Lumora includes unlimited approvers" in sections["Versus Tallyhq"]
     assert "corporate cards" not in sections["Versus Tallyhq"]  # both have them: no edge
-    assert "Why these features" not in sections  # no feature picked: no empty heading
 
 
 def test_competitor_names_match_whole_words_only() -> None:

@@ -25,7 +25,7 @@ from assistant.core.conventions import Conventions
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
 from assistant.core.text import normalize
 from assistant.index.lexical import STOPWORDS
-from assistant.understand.market import flat, strip_name
+from assistant.understand.market import flat, strip_name, versus_pairs
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
@@ -212,6 +212,7 @@ AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)", r
 _TITLE_SITE_RE = re.compile(r"\s+[|·]\s+.*$")
 _NUMBERED_RE = re.compile(r"^\s*(?:\d+|[ivx]+|[a-z])[.)]\s+", re.I)
 _STEP_RE = re.compile(r"^\s*(?:step|phase|part|stage)\s*\d", re.I)
+_ASKS_RE = re.compile(r"(?:why|how|what|when|where|who|which)\b", re.I)  # a question unmarked
 _STATEMENT_WORDS = frozenset(
     "is are was were isn't aren't wasn't isn’t aren’t must should cannot can't can’t won't won’t"
     " don't don’t doesn't doesn’t".split()
@@ -227,6 +228,8 @@ def feature_name(heading: str, text: str, generic: frozenset[str]) -> str:
     words = _WORD_RE.findall(name)
     if not words or len(words) > MAX_NAME_WORDS or name.endswith("?") or _STEP_RE.match(name):
         return ""
+    if _ASKS_RE.match(name) or versus_pairs(name):
+        return ""  # "Why teams lose track", "How it works", "Us vs Them": no feature's name
     content = [w for w in words if w.lower() not in generic and w.lower() not in STOPWORDS]
     if not content or any(w.lower() in _STATEMENT_WORDS for w in words):
         return ""  # "Data must be handled securely", "X is not Y": a statement, not a name

@@ -44,6 +44,7 @@ def knowledge_map(kb: KnowledgeBase) -> dict[str, Any]:
             "name": f.name,
             "module": f.module,
             "sources": sorted({f.source, *(source_of.get(x.chunk_id, f.source) for x in f.facts)}),
+            "facts": len(f.facts),
             "technical": sum(x.kind == "technical" for x in f.facts),
             "business": sum(x.kind == "business" for x in f.facts),
         }
@@ -180,7 +181,8 @@ def render_map(data: dict[str, Any]) -> str:
     lines += _section(
         "Features",
         [
-            f"- **{f['name']}** ({f['technical']} technical, {f['business']} business facts) "
+            f"- **{f['name']}** ({f['facts']} facts: {f['technical']} technical, "
+            f"{f['business']} business) "
             f"— {', '.join(f['sources'])}"
             for f in data["features"]
         ],
