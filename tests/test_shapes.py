@@ -310,8 +310,9 @@ def test_a_matched_question_about_the_rival_answers_without_its_features(docs_kb
 # -- a slide deck saved as PDF: one slide a page, big titles, short bullets -------------------
 
 
-def _deck(slides: list[tuple[str, list[str]]]) -> bytes:
+def _deck(title: str, slides: list[tuple[str, list[str]]]) -> bytes:
     pdf = FPDF(orientation="L")
+    pdf.set_title(title)
     for title, bullets in slides:
         pdf.add_page()
         pdf.set_font("Helvetica", "B", 28)
@@ -324,6 +325,7 @@ def _deck(slides: list[tuple[str, list[str]]]) -> bytes:
 
 DECK = {
     "lumora-deck.pdf": _deck(
+        "Lumora sales deck",
         [
             ("Lumora Product Overview", ["Customer presentation"]),
             ("Agenda", ["Why finance teams lose control", "How Lumora works", "Pricing"]),
@@ -360,7 +362,7 @@ DECK = {
                     "Both offer corporate cards",
                 ],
             ),
-        ]
+        ],
     )
 }
 
@@ -372,8 +374,9 @@ def deck_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase
 
 def test_deck_slides_are_features_never_its_agenda_problem_or_rival_slide(deck_kb) -> None:
     """A deck saved as PDF is one page: its capability slides are its features, named by
-    their titles; the agenda, the problem slide, the "Us vs Them" slide and the deck's own
-    title ("Product Overview") name none. Short bullets are its facts."""
+    their titles; the agenda, the problem slide, the "Us vs Them" slide and the title slide
+    ("Product Overview") name none. Short bullets are its facts. "Sales deck" in its title
+    does not make every slide a sales-process passage."""
     names = {f.name for f in deck_kb.catalog}
     assert {"Approval workflows", "Spend alerts", "Audit trail"} <= names
     assert not names & {"Agenda", "Why finance teams lose control", "Lumora vs Tallyhq"}

@@ -18,13 +18,15 @@ from assistant.core.records import Block, Chunk, Document
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
-# Bump when loading or chunking changes what a chunk contains: every file re-chunks on next sync.
-# v17: Markdown entities decoded, blockquote markers dropped; v16: an HTML table's unheaded
+# Bump when loading or chunking changes what a chunk contains, or its role is read otherwise:
+# every file re-chunks on next sync (unchanged chunks keep their vectors).
+# v18: a deck's "sales deck" title is no sign of a sales-process passage; v17: Markdown
+# entities decoded, blockquote markers dropped; v16: an HTML table's unheaded
 # notes column keeps its rows "label — col: x"; v15: an export's "Last edited time:" property
 # dates a Markdown page; v14: wiki chrome (breadcrumbs, "last modified" lines, footers by id,
 # class or role) dropped; v13: a PDF without bookmarks takes its headings from the type; v12:
 # callout titles, HTML spacing
-PIPELINE_VERSION = "chunks-v17"
+PIPELINE_VERSION = "chunks-v18"
 
 
 class Chunker:

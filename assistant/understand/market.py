@@ -157,7 +157,7 @@ class Market:
 
     def versus_section(self, heading: str) -> str | None:
         """The competitor a section heading sets against the vendor ("Us vs Them"), if any."""
-        return _versus_rival(heading.split(" > ")[-1], flat(self.vendor))
+        return self.resolve(_versus_rival(heading.split(" > ")[-1], flat(self.vendor)))
 
 
 _TICK_WORDS = {**dict.fromkeys("✔✓✅☑", "yes"), **dict.fromkeys("✖✗✘❌", "no")}
@@ -308,9 +308,10 @@ def build_market(
         rival = _versus_rival(c.heading.split(" > ")[-1], vendor)
         if rival:  # a section "Us vs Them" of a deck or a handbook page
             add(rival, None, f'a section "{c.heading.split(" > ")[-1]}" ({c.source})')
-            found = market.sections.setdefault(market.competitors[flat(rival)], [])
-            if c.source not in found and c.source not in market.pages.get(rival, []):
-                found.append(c.source)
+            spelling = market.resolve(rival)
+            if spelling and c.source not in market.pages.get(spelling, []):
+                found = market.sections.setdefault(spelling, [])
+                found += [c.source] if c.source not in found else []
         for columns in table_columns(c.text):
             if vendor in {flat(x) for x in columns}:
                 for name in columns:
