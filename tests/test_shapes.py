@@ -402,6 +402,28 @@ def test_deck_slide_setting_us_against_a_rival_gives_the_competitive_angle(deck_
     assert "corporate cards" not in sections["Versus Tallyhq"]  # both have them: no edge
 
 
+def test_a_section_rival_takes_the_spelling_the_corpus_uses() -> None:
+    """ "Acme vs ZENITH" heading a section of a deck, "Acme vs Zenith" titling a page: one
+    competitor, whose section is found under its one spelling."""
+    from assistant.core.records import Chunk, DocMeta
+    from assistant.understand.market import DocInfo, build_market
+
+    docs = [
+        DocInfo("acme-vs-zenith.md", "Acme vs Zenith", "general", ""),
+        DocInfo("deck.pdf", "Acme deck", "general", ""),
+    ]
+    chunks = [
+        Chunk("1", "acme-vs-zenith.md", "Acme wins.", "Acme vs Zenith", 0, DocMeta()),
+        Chunk(
+            "2", "deck.pdf", "Acme includes approvers.", "Acme deck > Acme vs ZENITH", 0, DocMeta()
+        ),
+    ]
+    market = build_market(docs, chunks)
+    assert market.competitors == {"zenith": "Zenith"}
+    assert market.sections == {"Zenith": ["deck.pdf"]}
+    assert market.versus_section(chunks[1].heading) == "Zenith"
+
+
 def test_competitor_names_match_whole_words_only() -> None:
     """A competitor is not named by a word holding it ("cheaper"); spacing, hyphens and case
     do not hide a name; a heading naming both sides does not make its sentences the rival's."""
