@@ -402,6 +402,45 @@ def test_deck_slide_setting_us_against_a_rival_gives_the_competitive_angle(deck_
     assert "corporate cards" not in sections["Versus Tallyhq"]  # both have them: no edge
 
 
+# -- a handbook: one competitive-landscape page, a section per rival ---------------------------
+
+HANDBOOK = {
+    "why/competitive-landscape.md": """# Competitive landscape
+
+How we position Lumora against the tools finance teams already use.
+
+## Tallyhq
+
+Tallyhq is popular with small teams that need one approver per request. Lumora routes
+multi-step approvals by amount and department, and includes unlimited approvers, unlike
+Tallyhq, which charges per approver.
+
+## Summary
+
+Lead with approvals and audit trails; most rivals stop at expense reporting.
+""",
+    "product/approvals.md": DOCS["docs/features/alerts.md"].replace("Alerts", "Approvals"),
+}
+
+
+@pytest.fixture(scope="module")
+def handbook_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("handbook"), HANDBOOK, embedder)
+
+
+def test_handbook_section_named_for_a_rival_is_its_comparison(handbook_kb) -> None:
+    """ "Competitive landscape > Tallyhq": a section headed by a bare name under a heading
+    about the competition makes a competitor ("Summary" does not); a sentence there naming
+    the vendor's edge is the Versus section's point."""
+    market = handbook_kb.market
+    assert set(market.competitors.values()) == {"Tallyhq"}
+    assert market.sections == {"Tallyhq": ["why/competitive-landscape.md"]}
+    pitch = Pitchcraft(handbook_kb).pitch(PitchRequest("CFO", competitor="Tallyhq"))
+    versus = {s.title: s.text for s in pitch.sections}["Versus Tallyhq"]
+    assert "includes unlimited approvers, unlike Tallyhq" in versus
+    assert "popular with small teams" not in versus  # about the rival alone
+
+
 def test_a_section_rival_takes_the_spelling_the_corpus_uses() -> None:
     """ "Acme vs ZENITH" heading a section of a deck, "Acme vs Zenith" titling a page: one
     competitor, whose section is found under its one spelling."""
@@ -421,7 +460,7 @@ def test_a_section_rival_takes_the_spelling_the_corpus_uses() -> None:
     market = build_market(docs, chunks)
     assert market.competitors == {"zenith": "Zenith"}
     assert market.sections == {"Zenith": ["deck.pdf"]}
-    assert market.versus_section(chunks[1].heading) == "Zenith"
+    assert market.section_rival(chunks[1].heading) == "Zenith"
 
 
 def test_competitor_names_match_whole_words_only() -> None:

@@ -24,7 +24,7 @@ from assistant.understand.market import DocInfo, Market, build_market
 from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
 # Bump when the lexical index, the catalog or the market change for the same chunks.
-DERIVED_VERSION = "22"
+DERIVED_VERSION = "23"
 
 
 class KnowledgeBase:
@@ -263,7 +263,7 @@ class KnowledgeBase:
 
     def competitor_chunks(self, competitor: str) -> list[Chunk]:
         """Every chunk of the pages that compare ``competitor`` with the vendor, then the
-        sections of other documents that do ("Us vs Them")."""
+        sections of other documents about it ("Us vs Them", "Competitors > Them")."""
         market = self.market
         chunks = [
             c for s in market.pages.get(competitor, []) for c in self.manifest.source_chunks(s)
@@ -272,5 +272,5 @@ class KnowledgeBase:
             c
             for s in market.sections.get(competitor, [])
             for c in self.manifest.source_chunks(s)
-            if market.versus_section(c.heading) == competitor
+            if market.section_rival(c.heading) == competitor
         ]

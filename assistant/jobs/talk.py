@@ -191,13 +191,14 @@ def competitive(
 def _speaks_for_vendor(kb: KnowledgeBase, e: Evidence) -> bool:
     """A sentence of a comparison page that gives the vendor an edge: it names the vendor or
     speaks as "we", says what sets it apart (not that both do the same), outside a section
-    about a rival alone."""
+    about a rival alone unless it names the vendor ("Them > … Us includes, unlike Them")."""
     market, conv = kb.market, kb.conventions
     heading = " ".join(e.chunk.heading.split(" > ")[-2:])
     rival_section = bool(market.mentioned(heading)) and not market.names_vendor(heading)
     ours = market.names_vendor(e.text) or bool(WE_RE.search(e.text))
     edge = conv.matches("advantage", e.text) and not conv.matches("parity", e.text)
-    return ours and bool(edge) and not rival_section and not market.about_rival(e.text)
+    outside = not rival_section or market.names_vendor(e.text)
+    return ours and bool(edge) and outside and not market.about_rival(e.text)
 
 
 def objections(

@@ -3,9 +3,11 @@
 The vendor is, in order: the setting (or ``pitchcraft.yaml``); the name shared by the
 "A vs B" titles and file names, whichever side it stands on; the proper name most documents
 use. Competitors are the other sides of those pages, the other columns of comparison tables
-that have a vendor column ("Feature — Us: yes; Them: no"), and front-matter ``competitor``
-values. A competitor's pages are the ones that compare it; the documents that discuss it by
-name (two mentions or more) are kept apart as mentions.
+that have a vendor column ("Feature — Us: yes; Them: no"), front-matter ``competitor`` values,
+and sections headed "Us vs Them" or by a bare name under a heading about the competition
+("Competitors > Them"). A competitor's pages are the ones that compare it; the documents with
+such a section are its sections; the documents that discuss it by name (two mentions or more)
+are kept apart as mentions.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from assistant.core.records import COMPETITIVE_TYPES, Chunk
 DEFAULT_VENDOR = "our platform"
 _NAME = r"[A-Z][\w.+&-]*(?:\s+[A-Z][\w.+&-]*){0,2}"
 _VERSUS_RE = re.compile(rf"(?<![\w.])({_NAME})\s+(?:vs\.?|versus|v\.)\s+({_NAME})")
-_ALTERNATIVE_RE = re.compile(rf"\b(?:alternatives? to|instead of|switch(?:ing)? from)\s+({_NAME})")
+# A heading about the competition: its sections headed by a bare name are rivals.
+_COMPETITION_RE = re.compile(r"\b(?:competit\w*|alternatives|battle ?cards?|rivals?)\b", re.I)
 # A linearised table row: "Label — Name: value; Name: value" (see ingest/html.py).
 MAX_CELL_WORDS = 4  # a lone "label: value" this short is a cell, not a clause
 _ROW_RE = re.compile(r"^[^—\n]{1,80} — (.+)$", re.M)
@@ -155,9 +158,10 @@ class Market:
         found = self.pages.get(competitor, []) + self.sections.get(competitor, [])
         return list(dict.fromkeys(found + self.mentions.get(competitor, [])))
 
-    def versus_section(self, heading: str) -> str | None:
-        """The competitor a section heading sets against the vendor ("Us vs Them"), if any."""
-        return self.resolve(_versus_rival(heading.split(" > ")[-1], flat(self.vendor)))
+    def section_rival(self, heading: str) -> str | None:
+        """The competitor a section is about, by its heading ("Us vs Them", or its name)."""
+        last = heading.split(" > ")[-1]
+        return self.resolve(_versus_rival(last, flat(self.vendor)) or last.strip())
 
 
 _TICK_WORDS = {**dict.fromkeys("✔✓✅☑", "yes"), **dict.fromkeys("✖✗✘❌", "no")}
@@ -200,6 +204,30 @@ def _versus_rival(text: str, vendor: str) -> str | None:
         if vendor in (flat(a), flat(b)):
             return (b if flat(a) == vendor else a).strip(" .:-")
     return None
+
+
+def _rival_sections(chunks: list[Chunk], vendor: str) -> set[str]:
+    """The ids of chunks whose section is headed by a bare proper name under a heading or
+    title about the competition ("Competitors > Them"): a name their own text repeats and
+    the corpus does not write as an ordinary lower-case word ("Competitors > Summary")."""
+    found: dict[str, list[Chunk]] = defaultdict(list)
+    for c in chunks:
+        *above, last = [p.strip() for p in c.heading.split(" > ")]
+        if (
+            above
+            and _COMPETITION_RE.search(" ".join(above))
+            and re.fullmatch(_NAME, last)
+            and flat(last) != vendor
+            and len(flat(last)) >= 3
+            and re.search(rf"(?<![\w]){re.escape(last)}(?![\w])", c.text)
+        ):
+            found[last].append(c)
+    ids: set[str] = set()
+    for name, group in found.items():
+        word = re.compile(rf"(?<![\w./@-]){re.escape(name.lower())}(?![\w/@-]|\.\w)")
+        if not any(word.search(c.text) for c in chunks):
+            ids.update(c.id for c in group)
+    return ids
 
 
 def _stem_text(source: str) -> str:
@@ -304,10 +332,12 @@ def build_market(
         for a, b in pairs.get(d.source, []):
             if vendor in (flat(a), flat(b)):
                 add(b if flat(a) == vendor else a, d.source, f'"{a} vs {b}" ({d.source})')
+    named = _rival_sections(chunks, vendor)
     for c in chunks:
-        rival = _versus_rival(c.heading.split(" > ")[-1], vendor)
-        if rival:  # a section "Us vs Them" of a deck or a handbook page
-            add(rival, None, f'a section "{c.heading.split(" > ")[-1]}" ({c.source})')
+        last = c.heading.split(" > ")[-1]
+        rival = _versus_rival(last, vendor) or (last.strip() if c.id in named else None)
+        if rival:  # "Us vs Them" in a deck or a handbook, or "Competitors > Them"
+            add(rival, None, f'a section "{last}" ({c.source})')
             spelling = market.resolve(rival)
             if spelling and c.source not in market.pages.get(spelling, []):
                 found = market.sections.setdefault(spelling, [])
