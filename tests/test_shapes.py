@@ -420,6 +420,13 @@ Tallyhq, which charges per approver.
 Lead with approvals and audit trails; most rivals stop at expense reporting.
 """,
     "product/approvals.md": DOCS["docs/features/alerts.md"].replace("Alerts", "Approvals"),
+    "sales/battle-notes.md": """# Competitors
+
+## Quillmark
+
+Quillmark focuses on expense reports after the fact. Lumora catches overspend before the
+money is spent, unlike Quillmark, which only reports it after month end.
+""",
 }
 
 
@@ -433,12 +440,24 @@ def test_handbook_section_named_for_a_rival_is_its_comparison(handbook_kb) -> No
     about the competition makes a competitor ("Summary" does not); a sentence there naming
     the vendor's edge is the Versus section's point."""
     market = handbook_kb.market
-    assert set(market.competitors.values()) == {"Tallyhq"}
-    assert market.sections == {"Tallyhq": ["why/competitive-landscape.md"]}
+    assert set(market.competitors.values()) == {"Tallyhq", "Quillmark"}
+    assert market.sections["Tallyhq"] == ["why/competitive-landscape.md"]
     pitch = Pitchcraft(handbook_kb).pitch(PitchRequest("CFO", competitor="Tallyhq"))
     versus = {s.title: s.text for s in pitch.sections}["Versus Tallyhq"]
     assert "includes unlimited approvers, unlike Tallyhq" in versus
     assert "popular with small teams" not in versus  # about the rival alone
+
+
+def test_handbook_rival_compared_only_internally_is_positioning_for_the_rep(handbook_kb) -> None:
+    """A rival compared only on an internal page ("sales/") gets no customer-facing Versus
+    section; its edge goes to the rep's notes, marked internal."""
+    pitch = Pitchcraft(handbook_kb).pitch(PitchRequest("CFO", competitor="Quillmark"))
+    sections = {s.title: s for s in pitch.sections}
+    assert "Versus Quillmark" not in sections
+    notes = sections["Rep notes (internal)"]
+    assert not notes.customer_facing
+    assert "Positioning against Quillmark (internal pages)" in notes.text
+    assert "catches overspend before the money is spent" in notes.text
 
 
 def test_a_section_rival_takes_the_spelling_the_corpus_uses() -> None:

@@ -57,6 +57,9 @@ class PitchPlan:
     next_step: list[Evidence]
     landmines: list[Evidence]
     involve: list[InvolveNote]
+    # How to position against the competitor from internal pages, when no customer-safe page
+    # compares it (rep-facing only).
+    positioning: list[Evidence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     vendor: str = "our platform"
 
@@ -69,7 +72,7 @@ class PitchPlan:
         out = [e for p in self.features for e in p.facts] + self.hook + self.proof
         out += self.competitive + self.next_step + self.discovery
         out += [e for n in self.objections for e in n.response] + self.landmines
-        return out + [e for t in self.involve for e in t.evidence]
+        return out + self.positioning + [e for t in self.involve for e in t.evidence]
 
     def given(self) -> str:
         return f"{self.request.account} {self.request.company}"
@@ -174,6 +177,11 @@ class PitchPlanner:
             discovery=talk.discovery(kb, persona, request.account),
             next_step=talk.next_step(kb, picks),
             landmines=talk.landmines(kb, competitor),
+            positioning=(
+                talk.competitive(kb, persona, competitor, picks, request.account, internal=True)
+                if competitor and not competitive
+                else []
+            )[:ANGLES],
             involve=involve(kb, persona, competitor),
             warnings=warnings,
             vendor=kb.vendor,

@@ -146,16 +146,18 @@ def competitive(
     competitor: str,
     picks: list[FeaturePick],
     account: str = "",
+    internal: bool = False,
 ) -> list[Evidence]:
     """Customer-safe, factual sentences from that competitor's battlecard or comparison that
     give the vendor the edge: a battlecard's customer-facing sections; elsewhere a sentence
     that speaks for the vendor ("Unlike them, we…"), never one from a section about the rival
     ("Strengths of Them", "How much does Them cost?"). The account's words raise a sentence:
-    the angle that meets the buyer's own complaint comes first. Best first, all of them."""
+    the angle that meets the buyer's own complaint comes first. Best first, all of them.
+    ``internal``: the same from internal pages instead (the rep's positioning notes)."""
     sections = kb.conventions.sections
     account_tokens = {t for t in tokenize(account) if len(t) > MIN_ACCOUNT_TOKEN}
     market = kb.market
-    chunks = [c for c in kb.competitor_chunks(competitor) if not c.internal]
+    chunks = [c for c in kb.competitor_chunks(competitor) if c.internal == internal]
     names = [p.feature.name for p in picks]
     keywords = [kw for p in persona.priorities for kw in p.keywords]
     scored = []
@@ -170,7 +172,7 @@ def competitive(
         if not row and TICKS_RE.search(e.text):
             continue  # ticks and crosses outside a row the rep can say do not read as prose
         section = section_of(e.chunk).lower()
-        if e.chunk.meta.doc_type == "battlecard":
+        if e.chunk.meta.doc_type == "battlecard" and not internal:
             if section not in sections["customer_angle"]:
                 continue
         elif not row and not _speaks_for_vendor(kb, e):

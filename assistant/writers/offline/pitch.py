@@ -91,6 +91,10 @@ def compose_pitch(plan: PitchPlan, writer: str = "offline") -> Draft:
         body, r = bullets(plan.landmines, c)
         notes.append("Landmines to plant:\n" + body)
         refs += r
+    if plan.positioning:
+        body, r = bullets(plan.positioning, c)
+        notes.append(f"Positioning against {plan.competitor} (internal pages):\n" + body)
+        refs += r
     if plan.involve:
         body, r = involve_lines(plan.involve, c)
         notes.append("Who to involve:\n" + body)
