@@ -420,6 +420,17 @@ Tallyhq, which charges per approver.
 Lead with approvals and audit trails; most rivals stop at expense reporting.
 """,
     "product/approvals.md": DOCS["docs/features/alerts.md"].replace("Alerts", "Approvals"),
+    "cards/Zentro battlecard.md": """# Zentro battlecard
+
+## Positioning
+
+Lumora approves purchases before the money is spent, while Zentro only tracks receipts.
+
+## Where they are strong
+
+Zentro has a polished mobile receipt scanner that field teams like.
+""",
+    "cards/Sales battlecards.md": "# Sales battlecards\n\nEvery sales rep keeps these current.\n",
     "sales/battle-notes.md": """# Competitors
 
 ## Quillmark
@@ -440,12 +451,23 @@ def test_handbook_section_named_for_a_rival_is_its_comparison(handbook_kb) -> No
     about the competition makes a competitor ("Summary" does not); a sentence there naming
     the vendor's edge is the Versus section's point."""
     market = handbook_kb.market
-    assert set(market.competitors.values()) == {"Tallyhq", "Quillmark"}
+    assert set(market.competitors.values()) == {"Tallyhq", "Quillmark", "Zentro"}
     assert market.sections["Tallyhq"] == ["why/competitive-landscape.md"]
     pitch = Pitchcraft(handbook_kb).pitch(PitchRequest("CFO", competitor="Tallyhq"))
     versus = {s.title: s.text for s in pitch.sections}["Versus Tallyhq"]
     assert "includes unlimited approvers, unlike Tallyhq" in versus
     assert "popular with small teams" not in versus  # about the rival alone
+
+
+def test_handbook_battlecard_named_by_its_title(handbook_kb) -> None:
+    """ "Zentro battlecard" in no battlecards folder is that rival's battlecard: its positioning
+    may be said, its "where they are strong" may not; "Sales battlecards" names no rival, for
+    the corpus writes "sales" as a word."""
+    assert handbook_kb.market.pages["Zentro"] == ["cards/Zentro battlecard.md"]
+    pitch = Pitchcraft(handbook_kb).pitch(PitchRequest("CFO", competitor="Zentro"))
+    versus = {s.title: s.text for s in pitch.sections}["Versus Zentro"]
+    assert "while Zentro only tracks receipts" in versus
+    assert "receipt scanner" not in versus
 
 
 def test_handbook_rival_compared_only_internally_is_positioning_for_the_rep(handbook_kb) -> None:

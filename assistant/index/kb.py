@@ -24,7 +24,7 @@ from assistant.understand.market import DocInfo, Market, build_market
 from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
 # Bump when the lexical index, the catalog or the market change for the same chunks.
-DERIVED_VERSION = "23"
+DERIVED_VERSION = "24"
 
 
 class KnowledgeBase:
@@ -141,8 +141,9 @@ class KnowledgeBase:
         chunks = list(self.manifest.all_chunks())
         index = LexicalIndex.build(chunks)
         lexicon = load_vocabulary(self.settings.prompts_dir)
+        titled = {c.source for c in chunks if c.meta.extra.get("competitor_from") == "title"}
         docs = [
-            DocInfo(d.source, d.meta.title, d.meta.doc_type, d.meta.competitor)
+            DocInfo(d.source, d.meta.title, d.meta.doc_type, d.meta.competitor, d.source in titled)
             for d in self.manifest.documents()
         ]
         fixes = self.corrections()

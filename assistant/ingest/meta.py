@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from assistant.core.records import AUDIENCES, COMPETITIVE_TYPES, DOC_TYPES, DocMeta
+from assistant.understand.market import NAME_PATTERN as _NAME
 
 # Folder (or file-name) conventions, checked in order; the first match sets doc_type.
 _FOLDER_TYPES: tuple[tuple[str, frozenset[str]], ...] = (
@@ -21,6 +22,16 @@ _FOLDER_TYPES: tuple[tuple[str, frozenset[str]], ...] = (
     ("product", frozenset({"products", "product", "docs", "features", "modules"})),
 )
 _VS_RE = re.compile(r"^(?P<us>[a-z0-9]+(?:-[a-z0-9]+)*?)-vs-(?P<them>[a-z0-9-]+)$")
+# A title naming a battlecard and its rival: "Tallyhq battlecard", "Competitive analysis:
+# Tallyhq" (the name capitalised, the rest in any case).
+_CARD = (
+    r"(?i:battle ?cards?|competitive (?:analysis|brief|overview|intel(?:ligence)?|profile)"
+    r"|competitor (?:profile|overview|brief|analysis))"
+)
+_CARD_TITLE_RE = re.compile(
+    rf"^\s*(?:(?P<a>{_NAME})\s*[-–—:|]?\s*{_CARD}"
+    rf"|{_CARD}\s*(?:[-–—:|]|(?i:for|on|against|vs\.?))\s*(?P<b>{_NAME}))\s*$"
+)
 
 
 def humanize(slug: str) -> str:
@@ -138,6 +149,11 @@ def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta
         extra["audience_from"] = "folder"  # a hint the passage's content may overrule
     title = str(front.get("title") or title or humanize(rel.stem))
     competitor = str(front.get("competitor") or spelled_as_in(title, inferred["competitor"]))
+    card = _CARD_TITLE_RE.match(title)
+    if card and not front.get("doc_type") and doc_type not in COMPETITIVE_TYPES:
+        doc_type = "battlecard"
+        if not competitor:
+            competitor, extra["competitor_from"] = card["a"] or card["b"], "title"
     return DocMeta(
         doc_type=doc_type,
         product=str(front.get("product") or inferred["product"]),

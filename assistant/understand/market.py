@@ -22,7 +22,8 @@ from typing import Any
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
 
 DEFAULT_VENDOR = "our platform"
-_NAME = r"[A-Z][\w.+&-]*(?:\s+[A-Z][\w.+&-]*){0,2}"
+NAME_PATTERN = r"[A-Z][\w.+&-]*(?:\s+[A-Z][\w.+&-]*){0,2}"  # a proper name, 1-3 words
+_NAME = NAME_PATTERN
 _VERSUS_RE = re.compile(rf"(?<![\w.])({_NAME})\s+(?:vs\.?|versus|v\.)\s+({_NAME})")
 # A heading about the competition: its sections headed by a bare name are rivals.
 _COMPETITION_RE = re.compile(r"\b(?:competit\w*|alternatives|battle ?cards?|rivals?)\b", re.I)
@@ -66,7 +67,8 @@ class DocInfo:
     source: str
     title: str
     doc_type: str
-    competitor: str  # front-matter or folder convention
+    competitor: str  # front-matter, folder convention or a battlecard's title
+    titled: bool = False  # the competitor was read from the title ("Them battlecard")
 
 
 @dataclass
@@ -222,12 +224,14 @@ def _rival_sections(chunks: list[Chunk], vendor: str) -> set[str]:
             and re.search(rf"(?<![\w]){re.escape(last)}(?![\w])", c.text)
         ):
             found[last].append(c)
-    ids: set[str] = set()
-    for name, group in found.items():
-        word = re.compile(rf"(?<![\w./@-]){re.escape(name.lower())}(?![\w/@-]|\.\w)")
-        if not any(word.search(c.text) for c in chunks):
-            ids.update(c.id for c in group)
-    return ids
+    return {c.id for name, group in found.items() if not _ordinary(name, chunks) for c in group}
+
+
+def _ordinary(name: str, chunks: list[Chunk]) -> bool:
+    """Whether the corpus writes ``name`` as an ordinary lower-case word ("Summary", "Sales"),
+    not as a URL, a path or part of an identifier."""
+    word = re.compile(rf"(?<![\w./@-]){re.escape(name.lower())}(?![\w/@-]|\.\w)")
+    return any(word.search(c.text) for c in chunks)
 
 
 def _stem_text(source: str) -> str:
@@ -326,7 +330,7 @@ def build_market(
             market.pages[spelling].append(source)
 
     for d in docs:
-        if d.competitor:
+        if d.competitor and not (d.titled and _ordinary(d.competitor, chunks)):
             page = d.source if d.doc_type in COMPETITIVE_TYPES else None
             add(d.competitor, page, f"named by {d.source}")
         for a, b in pairs.get(d.source, []):
