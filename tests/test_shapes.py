@@ -116,6 +116,14 @@ def test_export_roles_come_from_the_text(export_kb: KnowledgeBase) -> None:
         assert c.role_reason and 0 < c.role_confidence <= 1
 
 
+def test_export_customer_story_is_a_case_study(export_kb) -> None:
+    """A "… customer story" PDF in a flat folder is a case study, its result a pitch's proof."""
+    assert export_kb.manifest.document("Northwind-story.pdf").meta.doc_type == "case_study"
+    pitch = Pitchcraft(export_kb).pitch(PitchRequest("CFO", account="Slow invoice processing"))
+    proof = {s.title: s.text for s in pitch.sections}["Proof"]
+    assert "cut invoice processing time by 40%" in proof
+
+
 def test_export_pdf_questions_in_bold_become_pairs(export_kb: KnowledgeBase) -> None:
     pairs = {p.question: p for p in objection_pairs(export_kb)}
     assert {"Can we keep our current ERP?", "How long does a rollout take?"} <= set(pairs)

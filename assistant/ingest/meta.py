@@ -28,6 +28,7 @@ _CARD = (
     r"(?i:battle ?cards?|competitive (?:analysis|brief|overview|intel(?:ligence)?|profile)"
     r"|competitor (?:profile|overview|brief|analysis))"
 )
+_STORY_TITLE_RE = re.compile(r"(?i)\b(?:case stud(?:y|ies)|(?:customer|success) stor(?:y|ies))\b")
 _CARD_TITLE_RE = re.compile(
     rf"^\s*(?:(?P<a>{_NAME})\s*[-–—:|]?\s*{_CARD}"
     rf"|{_CARD}\s*(?:[-–—:|]|(?i:for|on|against|vs\.?))\s*(?P<b>{_NAME}))\s*$"
@@ -154,6 +155,8 @@ def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta
         doc_type = "battlecard"
         if not competitor:
             competitor, extra["competitor_from"] = card["a"] or card["b"], "title"
+    elif doc_type == "general" and _STORY_TITLE_RE.search(title):
+        doc_type = "case_study"  # "Northwind customer story" in a flat folder of exports
     return DocMeta(
         doc_type=doc_type,
         product=str(front.get("product") or inferred["product"]),
