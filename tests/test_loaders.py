@@ -460,6 +460,18 @@ def test_pdf_without_bookmarks_takes_its_sections_from_the_type(tmp_path: Path) 
     assert doc.meta.title == "Lumora Product Brief"
 
 
+def test_pdf_justified_lines_keep_single_spaces(tmp_path: Path) -> None:
+    """Justified text is drawn with wide gaps that the text layer reports as runs of spaces:
+    a quote from it reads with one space between words."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "Lumora routes every purchase request through approval rules " * 4)
+    write(tmp_path, "brief.pdf", bytes(pdf.output()))
+    text = load(tmp_path, "brief.pdf").blocks[0].text
+    assert "routes every purchase" in text and "  " not in text
+
+
 # -- folder conventions ---------------------------------------------------------------------
 
 
@@ -494,6 +506,11 @@ def test_pdf_without_bookmarks_takes_its_sections_from_the_type(tmp_path: Path) 
         ),
         ("blog/posthog-vs-heap.md", "", "comparison", "", "Heap", "customer-safe"),
         ("misc/readme.md", "", "general", "", "", "customer-safe"),
+        # titles name what folders do not
+        ("misc/zentro.md", "Zentro battlecard", "battlecard", "", "Zentro", "customer-safe"),
+        ("sales/z.md", "Competitive analysis: Zentro", "battlecard", "", "Zentro", "internal"),
+        ("misc/n.md", "Northwind customer story", "case_study", "", "", "customer-safe"),
+        ("docs/n.md", "Northwind case study", "product", "N", "", "customer-safe"),
     ],
 )
 def test_folder_conventions(

@@ -20,14 +20,14 @@ INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains, or its role is read otherwise:
 # every file re-chunks on next sync (unchanged chunks keep their vectors).
-# v20: "… customer story" titles make a case study; v19: "Them battlecard" makes a
-# battlecard; v18: a deck's "sales deck" title is no sign of a sales-process passage; v17:
-# Markdown entities decoded, blockquote markers dropped; v16: an HTML table's unheaded notes
-# column keeps its rows "label — col: x"; v15: an export's "Last edited time:" property dates
-# a Markdown page; v14: wiki chrome (breadcrumbs, "last modified" lines, footers by id, class
-# or role) dropped; v13: a PDF without bookmarks takes its headings from the type; v12: callout
-# titles, HTML spacing
-PIPELINE_VERSION = "chunks-v20"
+# v21: a PDF's justified lines keep single spaces; v20: "… customer story" titles make a case
+# study; v19: "Them battlecard" makes a battlecard; v18: a deck's "sales deck" title is no
+# sign of a sales-process passage; v17: Markdown entities decoded, blockquote markers
+# dropped; v16: an HTML table's unheaded notes column keeps its rows "label — col: x"; v15:
+# an export's "Last edited time:" property dates a Markdown page; v14: wiki chrome
+# (breadcrumbs, "last modified" lines, footers by id, class or role) dropped; v13: a PDF
+# without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
+PIPELINE_VERSION = "chunks-v21"
 
 
 class Chunker:

@@ -161,7 +161,7 @@ def _unwrap(text: str) -> str:
     """Join hard-wrapped PDF lines into paragraphs; bullets and numbered items start anew."""
     out: list[str] = []
     for line in text.splitlines():
-        line = line.strip()
+        line = re.sub(r"[ \t]{2,}", " ", line.strip())  # justified text's wide gaps
         if not line:
             out.append("")
         elif out and out[-1] and not _BULLET_RE.match(line) and not out[-1].endswith(":"):
