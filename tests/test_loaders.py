@@ -466,7 +466,7 @@ def test_pdf_justified_lines_keep_single_spaces(tmp_path: Path) -> None:
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("Helvetica", size=11)
-    pdf.multi_cell(0, 6, "Lumora routes every purchase request through approval rules " * 4)
+    pdf.multi_cell(0, 6, "Lumora  routes  every  purchase  request  through  approval  rules.")
     write(tmp_path, "brief.pdf", bytes(pdf.output()))
     text = load(tmp_path, "brief.pdf").blocks[0].text
     assert "routes every purchase" in text and "  " not in text
