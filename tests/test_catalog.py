@@ -245,6 +245,9 @@ def test_without_spec_pages_each_product_page_is_one_feature() -> None:
         ("Flags", "Flags", "a.mdx"),  # "Getting started with" is dropped
         ("Flags: Cutting costs", "Flags", "b.mdx"),
     ]
+    # A product named by its file ("approvals.md") that the title says again is not repeated.
+    again = _chunk("c.mdx", "Intro", TECH, 0, "Approvals", title="Approval workflows")
+    assert build_catalog([again], CONVENTIONS)[0].name == "Approval workflows"
     first = features[0]
     assert [(f.text, f.kind) for f in first.facts] == [
         (TECH, "technical"),
@@ -357,6 +360,11 @@ def test_features_with_one_name_on_several_pages_are_merged() -> None:
         ("Remote workers can't participate", "", ""),
         ("No lock-in", "", "No lock-in"),
         ("100% open source", "", "100% open source"),
+        ("How Lumora works", "", ""),  # a question without its mark
+        ("Why finance teams lose control", "", ""),
+        ("Lumora vs Tallyhq", "", ""),
+        ("Agenda", "", ""),
+        ("Product Overview", "", ""),
     ],
 )
 def test_feature_names_from_headings(heading: str, text: str, name: str) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from assistant.core.conventions import Conventions
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
 from assistant.core.text import normalize
-from assistant.index.lexical import STOPWORDS
+from assistant.index.lexical import STOPWORDS, tokenize
 from assistant.understand.market import flat, strip_name, versus_pairs
 
 MIN_WORDS = 6
@@ -294,7 +294,9 @@ def _whole_page(
     product = meta.product if feature_name(meta.product, "", generic) else ""
     name = product or title
     if product and normalize(title) not in (normalize(product), ""):
-        name = f"{product}: {title}" if normalize(product) not in normalize(title) else title
+        # "Approvals" + "Approval workflows" is "Approval workflows", not both
+        said = set(tokenize(product)) <= set(tokenize(title))
+        name = title if said else f"{product}: {title}"
     feature = Feature(name, product or title, source, "", personas=meta.personas)
     seen: set[str] = set()
     for c in chunks:
