@@ -511,6 +511,10 @@ def test_pdf_justified_lines_keep_single_spaces(tmp_path: Path) -> None:
         ("sales/z.md", "Competitive analysis: Zentro", "battlecard", "", "Zentro", "internal"),
         ("misc/n.md", "Northwind customer story", "case_study", "", "", "customer-safe"),
         ("docs/n.md", "Northwind case study", "product", "N", "", "customer-safe"),
+        # labelled internal in its name or title, wherever it lives
+        ("misc/INTERNAL - Pricing guide.md", "", "general", "", "", "internal"),
+        ("misc/playbook.md", "Sales playbook (Internal)", "general", "", "", "internal"),
+        ("misc/comms.md", "Internal communication made easy", "general", "", "", "customer-safe"),
     ],
 )
 def test_folder_conventions(

@@ -490,6 +490,82 @@ def test_handbook_rival_compared_only_internally_is_positioning_for_the_rep(hand
     assert "catches overspend before the money is spent" in notes.text
 
 
+# -- a Confluence space export: "Space : Page" titles, breadcrumbs, panels ----------------------
+
+
+def _confluence(title: str, body: str, crumbs: tuple[str, ...] = ("Sales Enablement",)) -> str:
+    links = "".join(f'<li><a href="x.html">{c}</a></li>' for c in crumbs)
+    return f"""<html><head><title>Sales Enablement : {title}</title></head><body>
+<div id="breadcrumb-section"><ol id="breadcrumbs">{links}</ol></div>
+<h1 id="title-heading"><span id="title-text"> Sales Enablement : {title} </span></h1>
+<div class="page-metadata">Created by Jane Doe, last modified on Mar 03, 2026</div>
+<div id="main-content" class="wiki-content">{body}</div></body></html>"""
+
+
+CONFLUENCE = {
+    "Signal-Overview_101.html": _confluence(
+        "Signal Overview",
+        "<p>Fernhollow Signal connects marketing spend to revenue. Signal Attribution credits "
+        "revenue to every campaign touch, and Signal Planner maps spend to the ledger.</p>"
+        "<h2>Signal Planner</h2><p>Signal Planner flags variances between planned and "
+        "invoiced spend, so finance closes marketing expense faster.</p>",
+    ),
+    "Competitive-Havenmetric_102.html": _confluence(
+        "Competitive: Havenmetric",
+        "<h2>How we win</h2><p>Fernhollow Signal reports weekly, while Havenmetric only "
+        "delivers a quarterly model.</p><h2>Where they are strong</h2><p>Havenmetric has a "
+        "large services team.</p>",
+    ),
+    "Pricing_103.html": _confluence(
+        "Pricing",
+        "<p>Fernhollow Signal Growth costs $2,400 per month, billed annually.</p>"
+        '<div class="confluence-information-macro"><p class="title">INTERNAL - do not share '
+        "with customers</p><p>Reps may discount Growth to 25% without approval.</p></div>",
+    ),
+    "Sync-notes_104.html": _confluence(
+        "2026-02-14 Enablement sync",
+        "<p>Fernhollow reps say Havenmetric deals stall on price. Reps are discounting deeply "
+        "to close them.</p>",
+        ("Sales Enablement", "Internal - Sales Team Only"),
+    ),
+    "Customer-Story-Northmarsh_105.html": _confluence(
+        "Customer Story - Northmarsh Outfitters",
+        "<p>Northmarsh Outfitters reallocated 18% of paid social budget with Fernhollow "
+        "Signal in the first quarter.</p>",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def confluence_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("confluence"), CONFLUENCE, embedder)
+
+
+def test_confluence_titles_vendor_and_rival(confluence_kb) -> None:
+    """The space's name before every title ("Sales Enablement : Pricing") is no part of it; a
+    "Competitive: Them" page is that rival's battlecard; the company, not its more frequent
+    product name, is the vendor; a customer story names its customer."""
+    pricing = confluence_kb.manifest.document("Pricing_103.html").meta
+    assert pricing.title == "Pricing"
+    assert confluence_kb.vendor == "Fernhollow"
+    assert confluence_kb.market.pages["Havenmetric"] == ["Competitive-Havenmetric_102.html"]
+    story = confluence_kb.manifest.document("Customer-Story-Northmarsh_105.html").meta
+    assert story.customer == "Northmarsh Outfitters"
+
+
+def test_confluence_internal_marks_keep_text_from_customers(confluence_kb) -> None:
+    """A page under an "Internal - Sales Team Only" breadcrumb and a panel titled "INTERNAL -
+    do not share with customers" are internal: nothing of them reaches a pitch."""
+    notes = confluence_kb.manifest.document("Sync-notes_104.html").meta
+    assert notes.audience == "internal"
+    panel = [c for c in confluence_kb.manifest.source_chunks("Pricing_103.html") if "25%" in c.text]
+    assert panel and all(c.internal for c in panel)
+    pitch = Pitchcraft(confluence_kb).pitch(PitchRequest("CFO", competitor="Havenmetric"))
+    said = " ".join(s.text for s in pitch.sections if s.customer_facing)
+    assert "25%" not in said and "discounting" not in said
+    assert "while Havenmetric only delivers a quarterly model" in said
+
+
 def test_a_section_rival_takes_the_spelling_the_corpus_uses() -> None:
     """ "Acme vs ZENITH" heading a section of a deck, "Acme vs Zenith" titling a page: one
     competitor, whose section is found under its one spelling."""

@@ -28,6 +28,7 @@ COMPETITIVE_TYPES = ("battlecard", "comparison")
 # The leading capitalised words of a title, up to the first lower-case word: the customer of
 # "Acme Freight moves from X to Y" is "Acme Freight".
 _STORY_WORDS_RE = re.compile(r"\s+(?:case study|customer story|success story)$", re.I)
+_STORY_LABEL_RE = re.compile(r"^(?:case study|customer story|success story)\s*[-–—:|]\s*", re.I)
 _TITLE_NAME_RE = re.compile(r"^((?:[A-Z][\w&.'-]*\s+){0,4}?[A-Z][\w&.'-]*)(?=\s+[a-z]|$)")
 
 
@@ -51,8 +52,9 @@ class DocMeta:
             return self.extra["customer"]
         if self.doc_type != "case_study" or not self.title:
             return ""
-        m = _TITLE_NAME_RE.match(self.title)
-        name = m.group(1) if m else self.title
+        title = _STORY_LABEL_RE.sub("", self.title)  # "Customer story - Acme"
+        m = _TITLE_NAME_RE.match(title)
+        name = m.group(1) if m else title
         return _STORY_WORDS_RE.sub("", name) or name  # "Acme Case Study" is Acme's story
 
 

@@ -14,20 +14,21 @@ from collections.abc import Callable
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
 from assistant.core.records import Block, Chunk, Document
+from assistant.ingest.meta import INTERNAL_LABEL_RE
 
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
-INTERNAL_MARK = "(internal)"
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
-# Bump when loading or chunking changes what a chunk contains, or its role is read otherwise:
-# every file re-chunks on next sync (unchanged chunks keep their vectors).
-# v21: a PDF's justified lines keep single spaces; v20: "… customer story" titles make a case
-# study; v19: "Them battlecard" makes a battlecard; v18: a deck's "sales deck" title is no
-# sign of a sales-process passage; v17: Markdown entities decoded, blockquote markers
-# dropped; v16: an HTML table's unheaded notes column keeps its rows "label — col: x"; v15:
-# an export's "Last edited time:" property dates a Markdown page; v14: wiki chrome
-# (breadcrumbs, "last modified" lines, footers by id, class or role) dropped; v13: a PDF
+# Bump when loading or chunking changes what a chunk contains, or its role is read otherwise: every
+# file re-chunks on next sync (unchanged chunks keep their vectors). v22: internal labels ("INTERNAL
+# - do not share with customers", an "Internal - …" breadcrumb, "INTERNAL -" file names) make text
+# internal, a wiki's "Space : " title prefix is dropped; v21: a PDF's justified lines keep single
+# spaces; v20: "… customer story" titles make a case study; v19: "Them battlecard" makes a
+# battlecard; v18: a deck's "sales deck" title is no sign of a sales-process passage; v17: Markdown
+# entities decoded, blockquote markers dropped; v16: an HTML table's unheaded notes column keeps its
+# rows "label — col: x"; v15: an export's "Last edited time:" property dates a Markdown page; v14:
+# wiki chrome (breadcrumbs, "last modified" lines, footers by id, class or role) dropped; v13: a PDF
 # without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
-PIPELINE_VERSION = "chunks-v21"
+PIPELINE_VERSION = "chunks-v22"
 
 
 class Chunker:
@@ -69,7 +70,7 @@ class Chunker:
         for block in doc.blocks:
             for path, text in self.sections(doc, block):
                 heading = " > ".join(p for p in path if p)
-                internal = any(p.lower().endswith(INTERNAL_MARK) for p in path)
+                internal = any(INTERNAL_LABEL_RE.search(p) for p in path)
                 # [CLS] and [SEP] take two of the model's positions; the heading line takes more.
                 budget = self.max_tokens - 2 - self.count_tokens(heading + "\n")
                 if budget < 32:  # absurdly long heading: keep its tail
@@ -92,7 +93,9 @@ class Chunker:
                             ordinal=len(chunks),
                             meta=doc.meta,
                             page=block.page,
-                            internal=internal or doc.meta.audience == "internal",
+                            internal=internal
+                            or doc.meta.audience == "internal"
+                            or bool(INTERNAL_LABEL_RE.search(piece)),
                         )
                     )
         return chunks

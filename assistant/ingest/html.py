@@ -4,9 +4,9 @@ tables linearised, the page's date read from its meta tags or its "last modified
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
-from assistant.ingest.meta import modified_date
+from assistant.ingest.meta import INTERNAL_LABEL_RE, modified_date
 
 _HTML_TABLE_RE = re.compile(r"<table\b.*?</table\s*>", re.S | re.I)
 
@@ -105,13 +105,30 @@ def _mostly_links(el: Any) -> bool:
     return words > 0 and linked >= 0.5 * words
 
 
-def html_to_text(html: str) -> tuple[str, str, str]:
-    """Return (title, text with Markdown-style headings, updated date or "") of a page."""
+class HtmlPage(NamedTuple):
+    title: str
+    text: str  # Markdown-style headings
+    updated: str  # the page's date, or ""
+    internal: bool  # its breadcrumbs or a panel title mark it internal ("Internal - Sales")
+
+
+# A wiki's space before each page title ("Sales Enablement : Pricing"): not the page's name.
+_SPACE_PREFIX_RE = re.compile(r"^[^:\n]{1,60}?\s:\s+(?=\S)")
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\W+", "", text).lower()
+
+
+def html_to_text(html: str) -> HtmlPage:
+    """The title, text, date and internal mark of a page."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    raw_title, title = title, _SPACE_PREFIX_RE.sub("", title)
     updated = _html_updated(soup)
+    internal = False
     for tag in soup(_HTML_DROP):
         if tag.name == "header" and tag.find("h1") is not None:
             continue  # the page's own title block (h1 and intro), not site chrome
@@ -119,7 +136,9 @@ def html_to_text(html: str) -> tuple[str, str, str]:
     for tag in soup.find_all(_chrome):
         if tag.decomposed:
             continue  # inside chrome already dropped
-        updated = updated or modified_date(tag.get_text(" ", strip=True))
+        said = tag.get_text(" ", strip=True)
+        updated = updated or modified_date(said)
+        internal = internal or any(INTERNAL_LABEL_RE.search(a.get_text()) for a in tag("a"))
         tag.decompose()
     root = soup.body or soup
     for table in root.find_all("table"):
@@ -145,9 +164,10 @@ def html_to_text(html: str) -> tuple[str, str, str]:
         if not text.strip():
             continue
         if el.name[0] == "h" and el.name[1:].isdigit():
+            text = title if _letters(text) == _letters(raw_title) else text
             lines.append(f"\n{'#' * int(el.name[1])} {text}\n")
         elif el.name == "li":
             lines.append(f"- {text}")
         else:
             lines.append(f"{text}\n")
-    return title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), updated
+    return HtmlPage(title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), updated, internal)

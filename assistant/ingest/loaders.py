@@ -65,8 +65,10 @@ def load_text(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
 
 def load_html(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
     raw, template_title = strip_template_tags(raw)
-    title, text, updated = html_to_text(raw)
-    front = {"updated": updated} if updated else {}
+    title, text, updated, internal = html_to_text(raw)
+    front: dict[str, str] = {"updated": updated} if updated else {}
+    if internal:  # a page under "Internal - Sales team only"
+        front["audience"] = "internal"
     title = title or template_title or first_heading(text)
     return build_meta(rel, front, title), [Block(text)]
 

@@ -11,6 +11,17 @@ from typing import Any
 from assistant.core.records import AUDIENCES, COMPETITIVE_TYPES, DOC_TYPES, DocMeta
 from assistant.understand.market import NAME_PATTERN as _NAME
 
+# Words that keep a document, a section or a passage from customers, in any of its text:
+# "INTERNAL - do not share with customers", "Internal only", "[Internal] Pricing guide".
+INTERNAL_LABEL_RE = re.compile(
+    r"(?i)\binternal[ -](?:use[ -])?only\b|\bfor internal use\b|^\W*internal\W*$"
+    r"|^\W*\[?internal\]?\s*[-–—:|\]]|\(internal\)"
+    r"|\bdo not (?:share|repeat|forward|distribute|send|show|quote)\b[^.\n]{0,30}"
+    r"\b(?:customers?|prospects?|clients?|buyers?|externally)\b"
+    r"|\bnot (?:approved )?for (?:external|customer|public)\b",
+    re.M,
+)
+
 # Folder (or file-name) conventions, checked in order; the first match sets doc_type.
 _FOLDER_TYPES: tuple[tuple[str, frozenset[str]], ...] = (
     ("battlecard", frozenset({"battlecards", "battlecard", "competitors", "competitive"})),
@@ -31,7 +42,8 @@ _CARD = (
 _STORY_TITLE_RE = re.compile(r"(?i)\b(?:case stud(?:y|ies)|(?:customer|success) stor(?:y|ies))\b")
 _CARD_TITLE_RE = re.compile(
     rf"^\s*(?:(?P<a>{_NAME})\s*[-–—:|]?\s*{_CARD}"
-    rf"|{_CARD}\s*(?:[-–—:|]|(?i:for|on|against|vs\.?))\s*(?P<b>{_NAME}))\s*$"
+    rf"|(?:{_CARD}|(?i:competitive|competitor))\s*(?:[-–—:|]|(?i:for|on|against|vs\.?))"
+    rf"\s*(?P<b>{_NAME}))\s*$"
 )
 
 
@@ -127,6 +139,9 @@ def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta
     if doc_type not in DOC_TYPES:
         raise ValueError(f"unknown doc_type {doc_type!r} (expected one of {', '.join(DOC_TYPES)})")
     audience = str(front.get("audience") or inferred["audience"]).strip().lower()
+    labelled = INTERNAL_LABEL_RE.search(f"{front.get('title') or title}\n{rel.stem}")
+    if labelled and not front.get("audience"):
+        audience = "internal"  # "INTERNAL - Pricing guide.pdf", "Sales playbook (Internal)"
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r} (expected customer-safe or internal)")
     personas = front.get("personas") or ()
@@ -146,7 +161,7 @@ def build_meta(rel: PurePosixPath, front: dict[str, Any], title: str) -> DocMeta
         "title",
     }
     extra = {k: str(v) for k, v in front.items() if k not in known and isinstance(v, str | int)}
-    if not front.get("audience") and audience == "internal":
+    if not front.get("audience") and audience == "internal" and not labelled:
         extra["audience_from"] = "folder"  # a hint the passage's content may overrule
     title = str(front.get("title") or title or humanize(rel.stem))
     competitor = str(front.get("competitor") or spelled_as_in(title, inferred["competitor"]))

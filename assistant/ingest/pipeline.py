@@ -23,8 +23,9 @@ from assistant.core.errors import IngestError, LockedError
 from assistant.core.records import Chunk, Document
 from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
-from assistant.ingest.chunking import INTERNAL_MARK, PIPELINE_VERSION, Chunker
+from assistant.ingest.chunking import PIPELINE_VERSION, Chunker
 from assistant.ingest.loaders import check_file, discover, load_file, source_digest, unread
+from assistant.ingest.meta import INTERNAL_LABEL_RE
 from assistant.understand.corrections import (
     FILE_NAME,
     Corrections,
@@ -199,7 +200,7 @@ def _understood(
         # A customer FAQ kept in an internal folder: its answers are meant for customers (a
         # section marked "(internal)" stays internal; sentences coaching the rep never count).
         where = f"{chunk.meta.title} {chunk.source}"
-        marked = any(p.lower().endswith(INTERNAL_MARK) for p in chunk.heading.split(" > "))
+        marked = bool(INTERNAL_LABEL_RE.search(f"{chunk.heading}\n{chunk.text}"))
         internal = marked or not kb.conventions.matches("faq_page", where)
     role, confidence, reason = d.role, d.confidence, d.reason
     rule = fixes.rule_for(chunk.source)

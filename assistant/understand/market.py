@@ -261,9 +261,13 @@ def table_columns(text: str) -> list[list[str]]:
     return [list(cols) for cols, n in counts.items() if n >= 2]
 
 
-def _proper_name_vendor(docs: list[DocInfo], chunks: list[Chunk]) -> tuple[str, str]:
+def _proper_name_vendor(
+    docs: list[DocInfo], chunks: list[Chunk], columns: Iterable[str] = ()
+) -> tuple[str, str]:
     """The proper name most documents use (their titles count twice), that the corpus does not
-    also write as an ordinary lower-case word."""
+    also write as an ordinary lower-case word; one of those that heads a column of a
+    comparison table (the company set against its rivals) before a more frequent product
+    name."""
     in_docs: dict[str, set[str]] = defaultdict(set)
     capital: Counter[str] = Counter()
     lower: Counter[str] = Counter()
@@ -277,15 +281,23 @@ def _proper_name_vendor(docs: list[DocInfo], chunks: list[Chunk]) -> tuple[str, 
         for m in _PROPER_RE.finditer(d.title):
             in_docs[m.group(1)].add(d.source)
             in_docs[m.group(1)].add(f"title:{d.source}")
+
+    def share(name: str) -> int:
+        return len({s for s in in_docs.get(name, ()) if not s.startswith("title:")})
+
+    enough = VENDOR_DOC_SHARE * max(1, len(docs))
+    tabled = {c for c in columns if share(c) >= enough}
     best, best_n = "", 0
     for name, sources in in_docs.items():
         n = len(sources)
         if len(name) < 3 or lower[name.lower()] > capital[name] or n <= best_n:
             continue  # an ordinary word written with a capital letter
+        if tabled and name not in tabled:
+            continue
         best, best_n = name, n
-    share = len({s for s in in_docs.get(best, ()) if not s.startswith("title:")})
-    if best and share >= VENDOR_DOC_SHARE * max(1, len(docs)):
-        return best, f"the name {share} of {len(docs)} documents use"
+    if best and share(best) >= enough:
+        column = " and a comparison table's column" if best in tabled else ""
+        return best, f"the name {share(best)} of {len(docs)} documents use{column}"
     return "", ""
 
 
@@ -313,7 +325,8 @@ def build_market(
         name, n = votes.most_common(1)[0]
         market.vendor, market.vendor_reason = name, f'the side of {n} "A vs B" pages'
     else:
-        name, why = _proper_name_vendor(docs, chunks)
+        columns = {n for c in chunks for cols in table_columns(c.text) for n in cols}
+        name, why = _proper_name_vendor(docs, chunks, columns)
         if not name and votes:
             name, why = votes.most_common(1)[0][0], 'the first side of the one "A vs B" page'
         if name:
