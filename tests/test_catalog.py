@@ -310,6 +310,21 @@ def test_a_capability_page_keeps_its_own_feature_beside_its_sections() -> None:
     assert names == ["Session replay", "Network inspector", "Console logs", "Heatmaps"]
 
 
+def test_an_us_vs_them_section_gives_no_fact() -> None:
+    """A deck's "Acme vs Zenith" slide argues against a rival: none of its sentences is a
+    fact of the page's features, even when it reads like a capability."""
+    page = _capable(
+        "deck.pdf",
+        "Acme deck",
+        {
+            "Approvals": "Acme routes every purchase request through approval rules by amount.",
+            "Acme vs Zenith": "Security: both are SOC 2 Type II certified and audited each year.",
+        },
+    )
+    facts = [fact.text for f in build_catalog(page, CONVENTIONS) for fact in f.facts]
+    assert facts and not any("both are" in t for t in facts)
+
+
 def test_a_page_about_one_thing_is_one_feature() -> None:
     page = _capable(
         "flags.md",
@@ -365,6 +380,8 @@ def test_features_with_one_name_on_several_pages_are_merged() -> None:
         ("Lumora vs Tallyhq", "", ""),
         ("Agenda", "", ""),
         ("Product Overview", "", ""),
+        ("Weeks 1–2: Kick-off and design", "", ""),  # a step of a plan
+        ("Audit trail – export", "", "Audit trail – export"),  # its dash kept
     ],
 )
 def test_feature_names_from_headings(heading: str, text: str, name: str) -> None:

@@ -460,6 +460,44 @@ def test_pdf_without_bookmarks_takes_its_sections_from_the_type(tmp_path: Path) 
     assert doc.meta.title == "Lumora Product Brief"
 
 
+def _sheet(header: str) -> bytes:
+    """A one-page sheet as a design tool saves it: the app's name as its title, a small
+    header, a big heading, a date line, a big figure, a footer with the page number."""
+    pdf = FPDF()
+    pdf.set_title("Presentation1")
+    pdf.add_page()
+    for size, style, text in (
+        (8, "", header),
+        (24, "B", "Lumora pricing sheet"),
+        (10, "", "Updated June 2025"),
+        (28, "B", "31%"),
+        (11, "", "Finance teams cut approval time by a third in the first quarter."),
+        (16, "B", "Plans"),
+        (11, "", "The Team plan costs $12 per user per month, billed annually."),
+        (8, "", "Confidential · Page 1"),
+    ):
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(0, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def test_pdf_one_page_sheet_title_date_footer_and_callout(tmp_path: Path) -> None:
+    """Its big heading names it (not "Presentation1"), "Updated June 2025" dates it, the page
+    number is no text, a big figure is no heading, and an "INTERNAL ONLY" header makes the
+    whole sheet internal."""
+    write(tmp_path, "sheet.pdf", _sheet("Sales use · Lumora"))
+    doc = load(tmp_path, "sheet.pdf")
+    assert doc.meta.title == "Lumora pricing sheet"
+    assert doc.meta.updated == dt.date(2025, 6, 1)
+    assert doc.meta.audience == "customer-safe"
+    text = " ".join(b.text for b in doc.blocks)
+    assert "Page 1" not in text and "31%" in text
+    assert [b.section for b in doc.blocks if "$12" in b.text] == ["Plans"]
+    assert not any("31%" in b.section for b in doc.blocks)
+    write(tmp_path, "internal.pdf", _sheet("INTERNAL ONLY"))
+    assert load(tmp_path, "internal.pdf").meta.audience == "internal"
+
+
 def test_pdf_justified_lines_keep_single_spaces(tmp_path: Path) -> None:
     """Justified text is drawn with wide gaps that the text layer reports as runs of spaces:
     a quote from it reads with one space between words."""

@@ -395,6 +395,10 @@ def test_footnote_markers_do_not_start_sentences() -> None:
         # a request to the reader is no fact either
         ("Please report anything you notice that seems broken in the issues stream.", False),
         ("Pleased customers renew at a higher rate than any other segment.", True),
+        # an instruction to the rep heading a point ("Lead with …: fact")
+        ("Lead with time to value: 6 to 8 weeks to go live", False),
+        ("Use cases: finance teams approve purchases in hours.", True),
+        ("Approval Flows: multi-step approvals with thresholds by amount", True),
     ],
 )
 def test_sentences_about_the_document_or_to_the_reader_are_not_said(sentence, sayable) -> None:

@@ -387,6 +387,8 @@ def test_deck_slides_are_features_never_its_agenda_problem_or_rival_slide(deck_k
     does not make every slide a sales-process passage."""
     names = {f.name for f in deck_kb.catalog}
     assert {"Approval workflows", "Spend alerts", "Audit trail"} <= names
+    facts = " ".join(fact.text for f in deck_kb.catalog for fact in f.facts)
+    assert "unlimited approvers" not in facts  # the "Us vs Them" slide argues, it is no fact
     assert not names & {"Agenda", "Why finance teams lose control", "Lumora vs Tallyhq"}
     assert not any("Overview" in n for n in names)
     pitch = Pitchcraft(deck_kb).pitch(

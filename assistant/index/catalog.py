@@ -150,7 +150,11 @@ def build_catalog(
         if c.meta.doc_type not in ("product", *COMPETITIVE_TYPES) and c.source not in comparisons:
             pages[c.source].append(c)
     for source, page in pages.items():
-        describing = [c for c in page if c.role in CAPABILITY_ROLES]
+        describing = [
+            c
+            for c in page
+            if c.role in CAPABILITY_ROLES and not versus_pairs(c.heading.split(" > ")[-1])
+        ]  # a deck's "Us vs Them" slide is the competitive angle, not a feature's facts
         aside = sum(c.role in NOT_FEATURE_ROLES for c in page)
         if len(describing) >= MIN_CAPABILITY_SHARE * len(page) > 0 and (
             aside < MAX_ASIDE_SHARE * len(page)
@@ -211,7 +215,7 @@ def _page_features(
 AUDIENCE_RE = re.compile(r"\bfor\s+(?:your\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)", re.I)
 _TITLE_SITE_RE = re.compile(r"\s+[|·]\s+.*$")
 _NUMBERED_RE = re.compile(r"^\s*(?:\d+|[ivx]+|[a-z])[.)]\s+", re.I)
-_STEP_RE = re.compile(r"^\s*(?:step|phase|part|stage)\s*\d", re.I)
+_STEP_RE = re.compile(r"^\s*(?:step|phase|part|stage|days?|weeks?|months?)\s*\d", re.I)
 _ASKS_RE = re.compile(r"(?:why|how|what|when|where|who|which)\b", re.I)  # a question unmarked
 _STATEMENT_WORDS = frozenset(
     "is are was were isn't aren't wasn't isn’t aren’t must should cannot can't can’t won't won’t"
@@ -238,7 +242,7 @@ def feature_name(heading: str, text: str, generic: frozenset[str]) -> str:
         kept = [w if w in upper else w.lower() for w in name.split()]
         name = " ".join(kept)
         name = name[:1].upper() + name[1:]
-    return re.sub(r"[^\w\s&/+,.:%'’()-]", "", name).strip(" :")
+    return re.sub(r"[^\w\s&/+,.:%'’()–—-]", "", name).strip(" :")  # "Weeks 1–2" keeps its dash
 
 
 def _merged(features: list[Feature]) -> list[Feature]:

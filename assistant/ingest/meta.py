@@ -97,16 +97,18 @@ def spelled_as_in(text: str, name: str) -> str:
 
 
 _MODIFIED_RE = re.compile(
-    r"\b(?:last )?(?:modified|updated|edited)(?: time)?\b.{0,80}?(?:\bon\s+|:\s*)"
-    r"([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}-\d{2}-\d{2})",
+    r"\b(?:last )?(?:modified|updated|edited)(?: time)?\b.{0,80}?(?:\bon\s+|:\s*|\s+)"
+    r"([A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{4}-\d{2}-\d{2}"
+    r"|[A-Z][a-z]{2,8}\.? \d{4})",  # ... or "Updated June 2025"
     re.S | re.I,
 )
-_DATE_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d")
+_DATE_FORMATS = ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d", "%B %Y", "%b %Y")
 
 
 def modified_date(text: str) -> str:
     """``2025-03-04`` from a page's own "last modified by Jo on Mar 04, 2025" or "Last edited
-    time: March 4, 2025" line (a wiki's page metadata, a Notion property), or ""."""
+    time: March 4, 2025" line (a wiki's page metadata, a Notion property, a sheet's "Updated
+    June 2025", taken as its first day), or ""."""
     m = _MODIFIED_RE.search(text)
     if not m:
         return ""

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from assistant.core.records import Block, DocMeta
-from assistant.ingest.meta import build_meta, humanize
+from assistant.ingest.meta import INTERNAL_LABEL_RE, build_meta, humanize, modified_date
 
 
 def _pdf_outline(reader: Any) -> list[tuple[int, str]]:
@@ -75,35 +75,63 @@ def _page_lines(page: Any) -> list[_Line]:
     lines, start = [], 0
     for line in text.split("\n"):
         inked = [i for i in range(start, start + len(line)) if not text[i].isspace() and size[i]]
+        shown = re.sub(r"[ \t]{2,}", " ", line)  # justified text's wide gaps
         if inked:
-            lines.append(_Line(line, max(size[i] for i in inked), all(bold[i] for i in inked)))
+            lines.append(_Line(shown, max(size[i] for i in inked), all(bold[i] for i in inked)))
         else:
-            lines.append(_Line(line))
+            lines.append(_Line(shown))
         start += len(line) + 1
     return lines
 
 
+# A page's number as its header or footer says it ("Page 3 of 9", "Confidential · Page 1",
+# "- 3 -", "3 / 9"), on a one-page file too.
+_PAGE_MARK_RE = re.compile(
+    r"(?i)^(?:.{0,60}\s[·|•–—-]\s)?page\s+\d+(?:\s+of\s+\d+)?$|^[-–—]?\s*\d+\s*(?:/\s*\d+)?\s*[-–—]?$"
+)
+
+
+def _edges(lines: list[_Line]) -> set[int]:
+    return set(range(min(2, len(lines)))) | set(range(max(0, len(lines) - 2), len(lines)))
+
+
 def _strip_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Drop page headers and footers: lines that open or close most pages (digits ignored)."""
-    if len(pages) < 2:
-        return pages
+    """Drop page headers and footers: lines that open or close most pages (digits ignored),
+    and page numbers."""
 
     def norm(line: _Line) -> str:
         return re.sub(r"\d+", "#", line.text.strip())
 
-    def edges(lines: list[_Line]) -> list[_Line]:
-        return lines[:2] + lines[-2:]
-
     split = [[ln for ln in p if ln.text.strip()] for p in pages]
-    counts = Counter(k for lines in split for k in {norm(ln) for ln in edges(lines)})
-    running = {k for k, n in counts.items() if n >= max(2, len(pages) // 2 + 1)}
+    counts = Counter(k for lines in split for k in {norm(lines[i]) for i in _edges(lines)})
+    running = {k for k, n in counts.items() if len(pages) > 1 and n >= max(2, len(pages) // 2 + 1)}
     out = []
     for lines in split:
-        edge = set(range(2)) | set(range(len(lines) - 2, len(lines)))
-        out.append([ln for i, ln in enumerate(lines) if not (i in edge and norm(ln) in running)])
+        edge = _edges(lines)
+        out.append(
+            [
+                ln
+                for i, ln in enumerate(lines)
+                if not (i in edge and (norm(ln) in running or _PAGE_MARK_RE.match(ln.text.strip())))
+            ]
+        )
     return out
 
 
+def _labelled_internal(pages: list[list[_Line]]) -> bool:
+    """Whether a page's header or footer marks the document internal ("INTERNAL ONLY")."""
+    for page in pages:
+        lines = [ln for ln in page if ln.text.strip()]
+        if any(INTERNAL_LABEL_RE.search(lines[i].text.strip()) for i in _edges(lines)):
+            return True
+    return False
+
+
+_DEFAULT_TITLE_RE = re.compile(
+    r"(?i)^(?:(?:powerpoint )?presentation\d*|untitled.*|document\d*|slide \d+|"
+    r"microsoft (?:word|powerpoint|excel) - .*|.*\.(?:docx?|pptx?|key|pages|indd|odt|odp))$"
+)
+FRONT_LINES = 8  # the top lines of a PDF's first page where it may give its date
 HEADING_SIZE = 1.12  # a line set this much larger than the body text is a heading
 MAX_HEADING_WORDS, MAX_QUESTION_WORDS = 12, 25
 
@@ -120,12 +148,12 @@ class _Headings:
         (self.body, body_bold), _ = weight.most_common(1)[0] if weight else ((0.0, False), 0)
         self.bold_marks = not body_bold
         sizes = sorted(
-            {ln.size for p in pages for ln in p if self._large(ln) and self._shaped(ln.text)},
+            {ln.size for p in pages for ln in p if self.large(ln) and self._shaped(ln.text)},
             reverse=True,
         )
         self.levels = {size: n for n, size in enumerate(sizes)}  # larger type, higher level
 
-    def _large(self, line: _Line) -> bool:
+    def large(self, line: _Line) -> bool:
         return self.body > 0 and line.size >= self.body * HEADING_SIZE
 
     @staticmethod
@@ -138,6 +166,8 @@ class _Headings:
             and len(re.findall(r"[^\W\d_]", text)) >= 2
             and not text.endswith((".", ",", ";", ":"))
             and not re.match(r"[-*\u2022]\s", text)  # a bullet; "2. Encryption" may head
+            and not (_FIGURE_RE.match(text) and not _NUMBERED_RE.match(text))  # "31% less"
+            and not _STAMP_RE.search(text)  # "Updated June 2025 · Owner: Marketing"
         )
 
     def level(self, line: _Line, after: _Line | None) -> int | None:
@@ -146,7 +176,7 @@ class _Headings:
         paragraph)."""
         if not self._shaped(line.text):
             return None
-        if self._large(line):
+        if self.large(line):
             return self.levels.get(line.size)
         bold_paragraph = after is not None and after.bold and after.size == line.size
         if line.bold and self.bold_marks and line.size >= self.body and not bold_paragraph:
@@ -155,13 +185,16 @@ class _Headings:
 
 
 _BULLET_RE = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s")
+_FIGURE_RE = re.compile(r"[$€£]?\d")  # a big figure on a slide or a sheet: a callout
+_NUMBERED_RE = re.compile(r"\d+(?:\.\d+)*[.)]\s|\d+\.\d+(?:\.\d+)*\s")  # "2. Encryption"
+_STAMP_RE = re.compile(r"(?i)^(?:last )?(?:updated|revised|modified)\b|\bowner:")
 
 
 def _unwrap(text: str) -> str:
     """Join hard-wrapped PDF lines into paragraphs; bullets and numbered items start anew."""
     out: list[str] = []
     for line in text.splitlines():
-        line = re.sub(r"[ \t]{2,}", " ", line.strip())  # justified text's wide gaps
+        line = line.strip()
         if not line:
             out.append("")
         elif out and out[-1] and not _BULLET_RE.match(line) and not out[-1].endswith(":"):
@@ -202,14 +235,21 @@ def load_pdf(data: bytes, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
     outline = _pdf_outline(reader)
     info = reader.metadata or {}
     title = str(info.get("/Title") or "").strip()
-    front: dict[str, Any] = {}
+    if _DEFAULT_TITLE_RE.match(title):
+        title = ""  # "Presentation1", "Microsoft Word - draft.docx": the app's, not a title
+    front: dict[str, Any] = {"audience": "internal"} if _labelled_internal(pages) else {}
     stamp = str(info.get("/ModDate") or info.get("/CreationDate") or "")
     if re.match(r"D:\d{8}", stamp):
         front["updated"] = f"{stamp[2:6]}-{stamp[6:8]}-{stamp[8:10]}"
+    # The date the first page says ("Updated June 2025") beats the file's, often its export's.
+    said = next((d for ln in pages[0][:FRONT_LINES] if (d := modified_date(ln.text))), "")
+    if said:
+        front["updated"] = said
     pages = _strip_running_lines(pages)
     blocks = _outlined(pages, outline) if outline else _by_type(pages)
-    if not title and not outline and blocks and blocks[0].page == 1 and blocks[0].section:
-        title = blocks[0].section.split(" > ")[0]  # the first heading names the document
+    first = next((b for b in blocks if b.page == 1 and b.section), None)
+    if not title and not outline and first:
+        title = first.section.split(" > ")[0]  # the first heading names the document
     if title:
         blocks = [_without_title(b, title) for b in blocks]
     return build_meta(rel, front, title or humanize(rel.stem)), blocks
@@ -246,14 +286,17 @@ def _by_type(pages: list[list[_Line]]) -> list[Block]:
             path = [*[(lv, h) for lv, h in path if lv < level], (level, line.text.strip())]
         return " > ".join(h for _, h in path)
 
-    return _sectioned(pages, heading)
+    return _sectioned(pages, heading, apart=found.large)
 
 
 def _sectioned(
-    pages: list[list[_Line]], heading: Callable[[_Line, _Line | None, bool], str | None]
+    pages: list[list[_Line]],
+    heading: Callable[[_Line, _Line | None, bool], str | None],
+    apart: Callable[[_Line], bool] = lambda line: False,
 ) -> list[Block]:
     """Blocks per page and section. ``heading(line, next line, fresh)`` is the section a
-    heading line starts, or None for text; ``fresh``: no text since the last heading."""
+    heading line starts, or None for text; ``fresh``: no text since the last heading. A line
+    ``apart`` (a figure set large on a slide) is a paragraph of its own, never joined."""
     blocks: list[Block] = []
     section, fresh = "", False
     for index, lines in enumerate(pages):
@@ -270,7 +313,7 @@ def _sectioned(
             if starts is not None:
                 section, fresh = starts, True
             elif line is not None:
-                segment.append(line.text)
+                segment.append(f"\n{line.text}\n" if apart(line) else line.text)
                 fresh = False
     return blocks
 

@@ -22,6 +22,9 @@ _IMPERATIVE = frozenset(
     close anchor steer remind start keep get make let focus pair loop find demonstrate walk
     map prepare emphasise emphasize highlight stress run treat respect expect please""".split()
 )
+_LEADS_RE = re.compile(
+    rf"^\W*(?!use cases?\b)(?:{'|'.join(sorted(_IMPERATIVE, key=len, reverse=True))})\b", re.I
+)
 _REP_TALK_RE = re.compile(
     r"\b(reps?|the rep|prospects?|deal desk|battlecard|landmine|AE|AEs|positioning)\b"
 )
@@ -89,6 +92,8 @@ def is_customer_sayable(sentence: str) -> bool:
     first = re.sub(r"^[^\w]+", "", body).split(" ", 1)[0].lower().strip(",.:;")
     if first in _IMPERATIVE or sentence.rstrip().endswith("?") or _DANGLING_RE.match(body):
         return False
+    if body != sentence and _LEADS_RE.match(sentence):
+        return False  # "Lead with time to value: 6 weeks": an instruction heading its point
     if _ATTRIBUTION_RE.match(sentence):
         return False  # "— Name, Title, Company": who said the quote above, not a fact
     return not (_REP_TALK_RE.search(sentence) or _META_RE.search(sentence))
