@@ -496,6 +496,8 @@ def test_pdf_one_page_sheet_title_date_footer_and_callout(tmp_path: Path) -> Non
     assert not any("31%" in b.section for b in doc.blocks)
     write(tmp_path, "internal.pdf", _sheet("INTERNAL ONLY"))
     assert load(tmp_path, "internal.pdf").meta.audience == "internal"
+    write(tmp_path, "marked.pdf", _sheet("Landmines (internal)"))  # one section's mark
+    assert load(tmp_path, "marked.pdf").meta.audience == "customer-safe"
 
 
 def test_pdf_justified_lines_keep_single_spaces(tmp_path: Path) -> None:

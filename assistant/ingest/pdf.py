@@ -119,11 +119,13 @@ def _strip_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
 
 
 def _labelled_internal(pages: list[list[_Line]]) -> bool:
-    """Whether a page's header or footer marks the document internal ("INTERNAL ONLY")."""
+    """Whether a page's header or footer marks the document internal ("INTERNAL ONLY"); a
+    section's "(internal)" mark at a page's top marks only that section."""
     for page in pages:
-        lines = [ln for ln in page if ln.text.strip()]
-        if any(INTERNAL_LABEL_RE.search(lines[i].text.strip()) for i in _edges(lines)):
-            return True
+        lines = [ln.text.strip() for ln in page if ln.text.strip()]
+        for text in (lines[i] for i in _edges(lines)):
+            if INTERNAL_LABEL_RE.search(text) and "(internal)" not in text.lower():
+                return True
     return False
 
 
