@@ -439,6 +439,10 @@ Lumora approves purchases before the money is spent, while Zentro only tracks re
 ## Where they are strong
 
 Zentro has a polished mobile receipt scanner that field teams like.
+
+## Weak spots
+
+Expense reports arrive weeks after the money has already been spent.
 """,
     "cards/Sales battlecards.md": "# Sales battlecards\n\nEvery sales rep keeps these current.\n",
     "sales/battle-notes.md": """# Competitors
@@ -475,9 +479,11 @@ def test_handbook_battlecard_named_by_its_title(handbook_kb) -> None:
     the corpus writes "sales" as a word."""
     assert handbook_kb.market.pages["Zentro"] == ["cards/Zentro battlecard.md"]
     pitch = Pitchcraft(handbook_kb).pitch(PitchRequest("CFO", competitor="Zentro"))
-    versus = {s.title: s.text for s in pitch.sections}["Versus Zentro"]
-    assert "while Zentro only tracks receipts" in versus
-    assert "receipt scanner" not in versus
+    sections = {s.title: s.text for s in pitch.sections}
+    assert "receipt scanner" not in sections["Versus Zentro"]
+    # The opener's angle names a side; a weak spot naming no one reads as the vendor's own.
+    assert "while Zentro only tracks receipts" in sections["Opening"]
+    assert "Expense reports arrive weeks" in sections["Versus Zentro"]
 
 
 def test_handbook_rival_compared_only_internally_is_positioning_for_the_rep(handbook_kb) -> None:
@@ -530,6 +536,12 @@ CONFLUENCE = {
         "to close them.</p>",
         ("Sales Enablement", "Internal - Sales Team Only"),
     ),
+    "Competitive-Trundle_106.html": _confluence(
+        "Competitive: Trundle IQ",
+        '<div class="confluence-information-macro"><p class="title">Internal - do not share</p>'
+        "<p>For sales only.</p></div><h2>Positioning</h2><p>Fernhollow Signal is ready in weeks, "
+        "while Trundle IQ needs a data team to build every report.</p>",
+    ),
     "Customer-Story-Northmarsh_105.html": _confluence(
         "Customer Story - Northmarsh Outfitters",
         "<p>Northmarsh Outfitters reallocated 18% of paid social budget with Fernhollow "
@@ -566,6 +578,18 @@ def test_confluence_internal_marks_keep_text_from_customers(confluence_kb) -> No
     said = " ".join(s.text for s in pitch.sections if s.customer_facing)
     assert "25%" not in said and "discounting" not in said
     assert "while Havenmetric only delivers a quarterly model" in said
+
+
+def test_confluence_label_atop_a_page_marks_all_of_it(confluence_kb) -> None:
+    """ "Internal - do not share" in a panel before the first section marks the whole page: a
+    pitch against that rival gets no Versus section and says why."""
+    chunks = confluence_kb.manifest.source_chunks("Competitive-Trundle_106.html")
+    assert chunks and all(c.internal for c in chunks)
+    pitch = Pitchcraft(confluence_kb).pitch(PitchRequest("CFO", competitor="Trundle IQ"))
+    assert "Versus Trundle IQ" not in {s.title for s in pitch.sections}
+    assert any(
+        "no customer-safe page gives an angle against Trundle IQ" in w for w in pitch.warnings
+    )
 
 
 def test_a_section_rival_takes_the_spelling_the_corpus_uses() -> None:

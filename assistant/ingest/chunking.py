@@ -19,18 +19,18 @@ from assistant.ingest.meta import INTERNAL_LABEL_RE
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains, or its role is read otherwise: every
-# file re-chunks on next sync (unchanged chunks keep their vectors). v23: a PDF's page numbers,
-# default title ("Presentation1"), "Updated June 2025" line, big figures and "INTERNAL ONLY" header
-# read as such; v22: internal labels ("INTERNAL - do not share with customers", an "Internal - …"
-# breadcrumb, "INTERNAL -" file names) make text internal, a wiki's "Space : " title prefix is
-# dropped; v21: a PDF's justified lines keep single spaces; v20: "… customer story" titles make a
-# case study; v19: "Them battlecard" makes a battlecard; v18: a deck's "sales deck" title is no sign
-# of a sales-process passage; v17: Markdown entities decoded, blockquote markers dropped; v16: an
-# HTML table's unheaded notes column keeps its rows "label — col: x"; v15: an export's "Last edited
-# time:" property dates a Markdown page; v14: wiki chrome (breadcrumbs, "last modified" lines,
-# footers by id, class or role) dropped; v13: a PDF without bookmarks takes its headings from the
-# type; v12: callout titles, HTML spacing
-PIPELINE_VERSION = "chunks-v23"
+# file re-chunks on next sync (unchanged chunks keep their vectors). v24: an internal label in a
+# page's lead marks the whole page; v23: a PDF's page numbers, default title ("Presentation1"),
+# "Updated June 2025" line, big figures and "INTERNAL ONLY" header read as such; v22: internal
+# labels ("INTERNAL - do not share with customers", an "Internal - …" breadcrumb, "INTERNAL -" file
+# names) make text internal, a wiki's "Space : " title prefix is dropped; v21: a PDF's justified
+# lines keep single spaces; v20: "… customer story" titles make a case study; v19: "Them battlecard"
+# makes a battlecard; v18: a deck's "sales deck" title is no sign of a sales-process passage; v17:
+# Markdown entities decoded, blockquote markers dropped; v16: an HTML table's unheaded notes column
+# keeps its rows "label — col: x"; v15: an export's "Last edited time:" property dates a Markdown
+# page; v14: wiki chrome (breadcrumbs, "last modified" lines, footers by id, class or role) dropped;
+# v13: a PDF without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
+PIPELINE_VERSION = "chunks-v24"
 
 
 class Chunker:
@@ -69,37 +69,39 @@ class Chunker:
     def chunk(self, doc: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
         seen: dict[str, int] = {}
-        for block in doc.blocks:
-            for path, text in self.sections(doc, block):
-                heading = " > ".join(p for p in path if p)
-                internal = any(INTERNAL_LABEL_RE.search(p) for p in path)
-                # [CLS] and [SEP] take two of the model's positions; the heading line takes more.
+        parts = [(b, path, text) for b in doc.blocks for path, text in self.sections(doc, b)]
+        # A label in the lead, before any section ("Internal - do not share" atop a battlecard),
+        # marks the whole document.
+        lead = [text for _, path, text in parts[:1] if len([p for p in path if p]) <= 1]
+        whole = doc.meta.audience == "internal" or any(INTERNAL_LABEL_RE.search(t) for t in lead)
+        for block, path, text in parts:
+            heading = " > ".join(p for p in path if p)
+            internal = whole or any(INTERNAL_LABEL_RE.search(p) for p in path)
+            # [CLS] and [SEP] take two of the model's positions; the heading line takes more.
+            budget = self.max_tokens - 2 - self.count_tokens(heading + "\n")
+            if budget < 32:  # absurdly long heading: keep its tail
+                heading = heading[-200:]
                 budget = self.max_tokens - 2 - self.count_tokens(heading + "\n")
-                if budget < 32:  # absurdly long heading: keep its tail
-                    heading = heading[-200:]
-                    budget = self.max_tokens - 2 - self.count_tokens(heading + "\n")
-                for piece in self._splitter(budget).split_text(text):
-                    piece = re.sub(r"\n{3,}", "\n\n", piece).strip()
-                    if not re.search(r"\w", piece):
-                        continue
-                    key = f"{doc.source}\x00{heading}\x00{piece}"
-                    n = seen.get(key, 0)
-                    seen[key] = n + 1
-                    digest = hashlib.sha256(f"{key}\x00{n}".encode()).hexdigest()[:32]
-                    chunks.append(
-                        Chunk(
-                            id=digest,
-                            source=doc.source,
-                            text=piece,
-                            heading=heading,
-                            ordinal=len(chunks),
-                            meta=doc.meta,
-                            page=block.page,
-                            internal=internal
-                            or doc.meta.audience == "internal"
-                            or bool(INTERNAL_LABEL_RE.search(piece)),
-                        )
+            for piece in self._splitter(budget).split_text(text):
+                piece = re.sub(r"\n{3,}", "\n\n", piece).strip()
+                if not re.search(r"\w", piece):
+                    continue
+                key = f"{doc.source}\x00{heading}\x00{piece}"
+                n = seen.get(key, 0)
+                seen[key] = n + 1
+                digest = hashlib.sha256(f"{key}\x00{n}".encode()).hexdigest()[:32]
+                chunks.append(
+                    Chunk(
+                        id=digest,
+                        source=doc.source,
+                        text=piece,
+                        heading=heading,
+                        ordinal=len(chunks),
+                        meta=doc.meta,
+                        page=block.page,
+                        internal=internal or bool(INTERNAL_LABEL_RE.search(piece)),
                     )
+                )
         return chunks
 
 

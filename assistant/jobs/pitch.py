@@ -163,8 +163,23 @@ class PitchPlanner:
             for e in proof
             if e.chunk.meta.doc_type == "case_study" and talk.story_fits(e, persona, picks)
         ]
-        angles = [e for e in competitive if not is_table_row(e.text)]
+        # The opener's angle names a side: "Implementations take 9 months" alone reads as ours.
+        angles = [
+            e
+            for e in competitive
+            if not is_table_row(e.text)
+            and (kb.market.names_vendor(e.text) or kb.market.mentioned(e.text))
+        ]
         hook = stories[:1] or (angles[:1] if len(competitive) > 1 else [])
+        positioning: list[Evidence] = []
+        if competitor and not competitive:
+            positioning = talk.competitive(
+                kb, persona, competitor, picks, request.account, internal=True
+            )[:ANGLES]
+            warnings.append(
+                f"no customer-safe page gives an angle against {competitor}"
+                + ("; the rep notes hold the internal positioning" if positioning else "")
+            )
         return PitchPlan(
             request=request,
             resolution=resolution,
@@ -177,11 +192,7 @@ class PitchPlanner:
             discovery=talk.discovery(kb, persona, request.account),
             next_step=talk.next_step(kb, picks),
             landmines=talk.landmines(kb, competitor),
-            positioning=(
-                talk.competitive(kb, persona, competitor, picks, request.account, internal=True)
-                if competitor and not competitive
-                else []
-            )[:ANGLES],
+            positioning=positioning,
             involve=involve(kb, persona, competitor),
             warnings=warnings,
             vendor=kb.vendor,
