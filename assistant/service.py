@@ -143,7 +143,7 @@ class Pitchcraft:
         plan = plan_answer(self.retriever, question, k, filters, self.grounder)
         # An abstention has nothing for a model to write from: the offline "not covered".
         writer = OfflineWriter() if plan.judgement.abstained else self.writer
-        result = answer(plan, writer.write(plan, on_text), self.settings)
+        result = answer(plan, writer.write(plan, on_text))
         check = verify(
             [Section("Answer", result.answer, customer_facing=False)],
             result.citations.items,

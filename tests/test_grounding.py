@@ -25,7 +25,7 @@ _doc_text: dict[str, str] = {}
 def ask(retriever: Retriever, question: str, k: int = 5) -> AskResult:
     """The offline answer, as ``pitchcraft ask`` gives it without an LLM."""
     plan = plan_answer(retriever, question, k)
-    return answer(plan, OfflineWriter().write(plan), retriever.kb.settings)
+    return answer(plan, OfflineWriter().write(plan))
 
 
 def document_text(source: str) -> str:

@@ -342,6 +342,22 @@ def test_wiki_export_chrome_is_dropped_and_its_date_kept(tmp_path: Path) -> None
     assert doc.meta.updated == dt.date(2025, 3, 4)
 
 
+def test_wiki_table_of_contents_and_emoticons(tmp_path: Path) -> None:
+    """A wiki's table-of-contents macro is chrome; its tick and cross emoticons in a table
+    read "yes" and "no", not "(tick)" and "(error)"."""
+    write(
+        tmp_path,
+        "Plans_7.html",
+        """<html><body><div class="toc-macro"><ul><li><a href="#a">1 Plans</a></li></ul></div>
+<h2>Plans</h2><table><tr><th>Feature</th><th>Starter</th><th>Growth</th></tr>
+<tr><td>Single sign-on</td><td><img class="emoticon" alt="(error)"/></td>
+<td><img class="emoticon" alt="(tick)"/></td></tr></table></body></html>""",
+    )
+    text = load(tmp_path, "Plans_7.html").text
+    assert "1 Plans" not in text and "(tick)" not in text and "(error)" not in text
+    assert "Single sign-on — Starter: no; Growth: yes" in text
+
+
 @pytest.mark.parametrize(
     ("body", "updated"),
     [

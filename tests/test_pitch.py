@@ -606,6 +606,16 @@ def test_stale_battlecard_is_flagged_when_cited(knowledge_kb, pitches, competito
         assert stale_warnings and "2026-06-30" in stale_warnings[0]
 
 
+def test_a_stale_source_an_answer_cites_is_flagged_once(app) -> None:
+    """ "Brightfold" battlecard (updated 2026-06-30) cited by an answer: one warning, with its
+    date and the limit it passed, not two in different words."""
+    result = app.ask("Why do we win against Brightfold?")
+    source = "battlecards/brightfold.md"
+    assert source in {c.source for c in result.citations.items}
+    flagged = [w for w in result.warnings if source in w and "stale" in w]
+    assert len(flagged) == 1 and "2026-06-30" in flagged[0] and "days ago" in flagged[0]
+
+
 def test_uncited_stale_battlecard_is_not_flagged(pitches) -> None:
     result = pitches("cio", "Stratavia")
     assert "battlecards/brightfold.md" not in {c.source for c in result.citations.items}

@@ -19,18 +19,19 @@ from assistant.ingest.meta import INTERNAL_LABEL_RE
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains, or its role is read otherwise: every
-# file re-chunks on next sync (unchanged chunks keep their vectors). v24: an internal label in a
-# page's lead marks the whole page; v23: a PDF's page numbers, default title ("Presentation1"),
-# "Updated June 2025" line, big figures and "INTERNAL ONLY" header read as such; v22: internal
-# labels ("INTERNAL - do not share with customers", an "Internal - …" breadcrumb, "INTERNAL -" file
-# names) make text internal, a wiki's "Space : " title prefix is dropped; v21: a PDF's justified
-# lines keep single spaces; v20: "… customer story" titles make a case study; v19: "Them battlecard"
-# makes a battlecard; v18: a deck's "sales deck" title is no sign of a sales-process passage; v17:
-# Markdown entities decoded, blockquote markers dropped; v16: an HTML table's unheaded notes column
-# keeps its rows "label — col: x"; v15: an export's "Last edited time:" property dates a Markdown
-# page; v14: wiki chrome (breadcrumbs, "last modified" lines, footers by id, class or role) dropped;
-# v13: a PDF without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
-PIPELINE_VERSION = "chunks-v24"
+# file re-chunks on next sync (unchanged chunks keep their vectors). v25: a wiki's table-of-contents
+# macro dropped, its tick and cross emoticons read yes and no; v24: an internal label in a page's
+# lead marks the whole page; v23: a PDF's page numbers, default title ("Presentation1"), "Updated
+# June 2025" line, big figures and "INTERNAL ONLY" header read as such; v22: internal labels
+# ("INTERNAL - do not share with customers", an "Internal - …" breadcrumb, "INTERNAL -" file names)
+# make text internal, a wiki's "Space : " title prefix is dropped; v21: a PDF's justified lines keep
+# single spaces; v20: "… customer story" titles make a case study; v19: "Them battlecard" makes a
+# battlecard; v18: a deck's "sales deck" title is no sign of a sales-process passage; v17: Markdown
+# entities decoded, blockquote markers dropped; v16: an HTML table's unheaded notes column keeps its
+# rows "label — col: x"; v15: an export's "Last edited time:" property dates a Markdown page; v14:
+# wiki chrome (breadcrumbs, "last modified" lines, footers by id, class or role) dropped; v13: a PDF
+# without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
+PIPELINE_VERSION = "chunks-v25"
 
 
 class Chunker:

@@ -29,7 +29,9 @@ def linearize_table(header: list[str], body: list[list[str]]) -> list[str]:
 
 # Comparison tables often draw a tick or a cross with CSS or an icon instead of text.
 _YES = frozenset({"yes", "check", "checked", "checkmark", "tick", "true", "included", "supported"})
-_NO = frozenset({"no", "cross", "false", "none", "unsupported", "unavailable", "not-included"})
+_NO = frozenset(
+    {"no", "cross", "false", "none", "unsupported", "unavailable", "not-included", "error", "x"}
+)
 
 
 def _cell_text(cell: Any) -> str:
@@ -39,9 +41,12 @@ def _cell_text(cell: Any) -> str:
     if text:
         return text
     for el in [cell, *cell.find_all(True)]:
-        label = el.get("aria-label") or el.get("title") or el.get("alt") or ""
-        if label.strip():
-            return label.strip()
+        label = (el.get("aria-label") or el.get("title") or el.get("alt") or "").strip()
+        word = label.strip("()").lower()  # a wiki's emoticon: alt="(tick)", alt="(error)"
+        if word in _YES | _NO:
+            return "yes" if word in _YES else "no"
+        if label:
+            return label
         words = {w.lower() for w in el.get("class") or ()}
         if words & _YES:
             return "yes"
@@ -88,7 +93,8 @@ def _html_updated(soup: Any) -> str:
 # Chrome a wiki or docs site marks by id, class or role rather than by tag: breadcrumbs, a
 # sidebar or table of contents, a footer, a page's "created by … last modified on" line.
 _CHROME_RE = re.compile(
-    r"^(?:site-|page-|main-|global-)?(?:breadcrumbs?|footer|sidebar|toc|metadata)$", re.I
+    r"^(?:site-|page-|main-|global-)?(?:breadcrumbs?|footer|sidebar|toc|metadata)(?:-macro)?$",
+    re.I,
 )
 _CHROME_ROLES = ("navigation", "contentinfo", "banner", "complementary")
 

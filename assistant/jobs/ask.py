@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from assistant.core.config import Settings
 from assistant.core.records import Hit
 from assistant.core.results import Draft, Result
 from assistant.index.filters import Filters
-from assistant.index.status import is_stale
 from assistant.retrieval.evidence import Evidence
 from assistant.retrieval.grounding import Grounder, Judgement, Support
 from assistant.retrieval.retriever import Retriever
@@ -74,22 +72,6 @@ class AskPlan:
         return {"question": self.question}
 
 
-def stale_warnings(hits: list[Hit], settings: Settings) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for h in hits:
-        meta = h.chunk.meta
-        if h.chunk.source in seen or not is_stale(meta, settings):
-            continue
-        seen.add(h.chunk.source)
-        limit = settings.stale_days(meta.doc_type)
-        out.append(
-            f"{h.chunk.source} is stale: last updated {meta.updated}, "
-            f"more than {limit} days ago; check it before quoting"
-        )
-    return out
-
-
 def plan_answer(
     retriever: Retriever,
     question: str,
@@ -102,19 +84,16 @@ def plan_answer(
     return AskPlan(question, judgement, result.hits, retriever.kb.vendor)
 
 
-def answer(plan: AskPlan, draft: Draft, settings: Settings) -> AskResult:
-    """The ``ask`` result for a written draft (a writer never un-abstains a question)."""
+def answer(plan: AskPlan, draft: Draft) -> AskResult:
+    """The ``ask`` result for a written draft (a writer never un-abstains a question); the
+    service's check adds the warnings about what it cites (stale sources among them)."""
     text = "\n\n".join(s.text for s in draft.sections)
-    used = {c.source for c in draft.citations.items}
-    warnings = draft.warnings + stale_warnings(
-        [h for h in plan.hits if h.chunk.source in used], settings
-    )
     return AskResult(
         "ask",
         draft.sections,
         draft.citations,
         draft.writer,
-        warnings,
+        list(draft.warnings),
         question=plan.question,
         answer=text,
         abstained=plan.judgement.abstained,

@@ -116,7 +116,8 @@ def verify(
             if c.source == source and c.chunk_id in chunks
         )
         v.warnings.append(
-            f"{source} is stale (last updated {meta.updated}); check it before quoting"
+            f"{source} is stale: last updated {meta.updated}, more than "
+            f"{settings.stale_days(meta.doc_type)} days ago; check it before quoting"
         )
     return v
 
