@@ -10,7 +10,7 @@ from fpdf import FPDF
 
 from assistant.core.errors import IngestError
 from assistant.core.records import Document
-from assistant.ingest.loaders import discover, load_file, unread
+from assistant.ingest.loaders import discover, load_file, scan
 from assistant.ingest.meta import infer_meta
 from assistant.understand.market import is_table_row
 
@@ -629,7 +629,7 @@ def test_discover_skips_hidden_and_unsupported(tmp_path: Path) -> None:
         write(src, rel, "x")
     found = [str(rel) for _, rel in discover([src])]
     assert found == ["a.md", "d.html", "e.pdf", "sub/b.mdx", "sub/c.txt"]
-    assert unread([src]) == ["f.png", "g.json"]  # reported as skipped; hidden ones are not
+    assert scan([src])[1] == ["f.png", "g.json"]  # reported as skipped; hidden ones are not
     # a single file is named by its file name
     assert [str(r) for _, r in discover([src / "sub" / "c.txt"])] == ["c.txt"]
     with pytest.raises(IngestError, match="no such file or folder"):

@@ -27,8 +27,9 @@ COMPETITIVE_TYPES = ("battlecard", "comparison")
 
 # The leading capitalised words of a title, up to the first lower-case word: the customer of
 # "Acme Freight moves from X to Y" is "Acme Freight".
-_STORY_WORDS_RE = re.compile(r"\s+(?:case study|customer story|success story)$", re.I)
-_STORY_LABEL_RE = re.compile(r"^(?:case study|customer story|success story)\s*[-–—:|]\s*", re.I)
+STORY_WORDS = r"case stud(?:y|ies)|(?:customer|success) stor(?:y|ies)"  # a customer story
+_STORY_WORDS_RE = re.compile(rf"\s+(?:{STORY_WORDS})$", re.I)  # "Acme case study"
+_STORY_LABEL_RE = re.compile(rf"^(?:{STORY_WORDS})\s*[-–—:|]\s*", re.I)  # "Case study: Acme"
 _TITLE_NAME_RE = re.compile(r"^((?:[A-Z][\w&.'-]*\s+){0,4}?[A-Z][\w&.'-]*)(?=\s+[a-z]|$)")
 
 

@@ -73,8 +73,8 @@ class Chunker:
         parts = [(b, path, text) for b in doc.blocks for path, text in self.sections(doc, b)]
         # A label in the lead, before any section ("Internal - do not share" atop a battlecard),
         # marks the whole document.
-        lead = [text for _, path, text in parts[:1] if len([p for p in path if p]) <= 1]
-        whole = doc.meta.audience == "internal" or any(INTERNAL_LABEL_RE.search(t) for t in lead)
+        lead = parts[0][2] if parts and len([p for p in parts[0][1] if p]) <= 1 else ""
+        whole = doc.meta.audience == "internal" or bool(INTERNAL_LABEL_RE.search(lead))
         for block, path, text in parts:
             heading = " > ".join(p for p in path if p)
             internal = whole or any(INTERNAL_LABEL_RE.search(p) for p in path)

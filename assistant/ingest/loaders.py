@@ -149,15 +149,27 @@ def load_file(path: Path, rel: PurePosixPath) -> tuple[Document, str | None]:
 
 
 def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
-    """Expand folders to supported files, each with its path relative to the folder given.
+    """Expand folders to supported files, each with its path relative to the folder given
+    (see ``scan``)."""
+    return scan(paths)[0]
+
+
+def scan(paths: Iterable[Path]) -> tuple[list[tuple[Path, PurePosixPath]], list[str]]:
+    """Expand folders to supported files, each with its path relative to the folder given,
+    and list the files of types not read (a ``.docx``, a spreadsheet, an image) by that path.
 
     A file reached twice (overlapping arguments such as ``docs docs/a``, or a symlink to a
     file in the same tree) is listed once, preferring the entry that is not a symlink.
     """
     found: list[tuple[Path, PurePosixPath]] = []
+    unread: list[str] = []
     for root in paths:
         if root.is_dir():
-            found += [(p, rel) for p, rel in _files(root) if p.suffix.lower() in SUPPORTED_EXTS]
+            for p, rel in _files(root):
+                if p.suffix.lower() in SUPPORTED_EXTS:
+                    found.append((p, rel))
+                else:
+                    unread.append(str(rel))
         elif root.exists() or root.is_symlink():
             found.append((root, PurePosixPath(root.name)))
         else:
@@ -167,19 +179,7 @@ def discover(paths: Iterable[Path]) -> list[tuple[Path, PurePosixPath]]:
         key = str(path.resolve())
         if key not in chosen or (found[chosen[key]][0].is_symlink() and not path.is_symlink()):
             chosen[key] = i
-    return [found[i] for i in sorted(chosen.values())]
-
-
-def unread(paths: Iterable[Path]) -> list[str]:
-    """The files of the folders in ``paths`` whose type is not read (a ``.docx``, a
-    spreadsheet, an image), each as its path relative to its folder."""
-    return [
-        str(rel)
-        for root in paths
-        if root.is_dir()
-        for p, rel in _files(root)
-        if p.suffix.lower() not in SUPPORTED_EXTS
-    ]
+    return [found[i] for i in sorted(chosen.values())], unread
 
 
 def _files(root: Path) -> list[tuple[Path, PurePosixPath]]:

@@ -8,8 +8,8 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from assistant.core.records import AUDIENCES, COMPETITIVE_TYPES, DOC_TYPES, DocMeta
-from assistant.understand.market import NAME_PATTERN as _NAME
+from assistant.core.records import AUDIENCES, COMPETITIVE_TYPES, DOC_TYPES, STORY_WORDS, DocMeta
+from assistant.understand.market import NAME_PATTERN
 
 # Words that keep a document, a section or a passage from customers, in any of its text:
 # "INTERNAL - do not share with customers", "Internal only", "[Internal] Pricing guide".
@@ -39,11 +39,11 @@ _CARD = (
     r"(?i:battle ?cards?|competitive (?:analysis|brief|overview|intel(?:ligence)?|profile)"
     r"|competitor (?:profile|overview|brief|analysis))"
 )
-_STORY_TITLE_RE = re.compile(r"(?i)\b(?:case stud(?:y|ies)|(?:customer|success) stor(?:y|ies))\b")
+_STORY_TITLE_RE = re.compile(rf"(?i)\b(?:{STORY_WORDS})\b")
 _CARD_TITLE_RE = re.compile(
-    rf"^\s*(?:(?P<a>{_NAME})\s*[-–—:|]?\s*{_CARD}"
+    rf"^\s*(?:(?P<a>{NAME_PATTERN})\s*[-–—:|]?\s*{_CARD}"
     rf"|(?:{_CARD}|(?i:competitive|competitor))\s*(?:[-–—:|]|(?i:for|on|against|vs\.?))"
-    rf"\s*(?P<b>{_NAME}))\s*$"
+    rf"\s*(?P<b>{NAME_PATTERN}))\s*$"
 )
 
 

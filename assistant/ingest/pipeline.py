@@ -24,7 +24,7 @@ from assistant.core.records import Chunk, Document
 from assistant.index.kb import KnowledgeBase
 from assistant.index.manifest import DocRecord
 from assistant.ingest.chunking import PIPELINE_VERSION, Chunker
-from assistant.ingest.loaders import check_file, discover, load_file, source_digest, unread
+from assistant.ingest.loaders import check_file, load_file, scan, source_digest
 from assistant.ingest.meta import INTERNAL_LABEL_RE
 from assistant.understand.corrections import (
     FILE_NAME,
@@ -169,8 +169,9 @@ def ingest(
     fixes = corrections_for(
         [p for p in paths if p.is_dir()], read_saved(kb.corrections_path), kb.roles.roles, personas
     )
-    report = _run(kb, lambda: discover(paths), prune, rebuild, progress, fixes, roots)
-    report.skipped = [s for s in unread(paths) if PurePosixPath(s).name != FILE_NAME]
+    found, unread = scan(paths)
+    report = _run(kb, lambda: found, prune, rebuild, progress, fixes, roots)
+    report.skipped = [s for s in unread if PurePosixPath(s).name != FILE_NAME]
     return report
 
 

@@ -156,14 +156,14 @@ class PitchPlanner:
             else []
         )
         # The opener leads with one cited fact: a customer result, else the competitive
-        # angle's first sentence, never a table row, and only when the Versus section keeps
-        # another (the hook is not repeated).
+        # angle's first sentence that names a side ("Implementations take 9 months" alone
+        # reads as ours), never a table row, and only when the Versus section keeps another
+        # (the hook is not repeated).
         stories = [
             e
             for e in proof
             if e.chunk.meta.doc_type == "case_study" and talk.story_fits(e, persona, picks)
         ]
-        # The opener's angle names a side: "Implementations take 9 months" alone reads as ours.
         angles = [
             e
             for e in competitive

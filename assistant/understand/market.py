@@ -23,8 +23,7 @@ from assistant.core.records import COMPETITIVE_TYPES, Chunk
 
 DEFAULT_VENDOR = "our platform"
 NAME_PATTERN = r"[A-Z][\w.+&-]*(?:\s+[A-Z][\w.+&-]*){0,2}"  # a proper name, 1-3 words
-_NAME = NAME_PATTERN
-_VERSUS_RE = re.compile(rf"(?<![\w.])({_NAME})\s+(?:vs\.?|versus|v\.)\s+({_NAME})")
+_VERSUS_RE = re.compile(rf"(?<![\w.])({NAME_PATTERN})\s+(?:vs\.?|versus|v\.)\s+({NAME_PATTERN})")
 # A heading about the competition: its sections headed by a bare name are rivals.
 _COMPETITION_RE = re.compile(r"\b(?:competit\w*|alternatives|battle ?cards?|rivals?)\b", re.I)
 # A linearised table row: "Label — Name: value; Name: value" (see ingest/html.py).
@@ -194,7 +193,7 @@ def versus_pairs(text: str) -> list[tuple[str, str]]:
         out.append((m.group(1).strip(), m.group(2).strip()))
         rest = text[m.end() :]
         prev = m.group(2).strip()
-        while n := re.match(rf"\s+(?:vs\.?|versus)\s+({_NAME})", rest):
+        while n := re.match(rf"\s+(?:vs\.?|versus)\s+({NAME_PATTERN})", rest):
             out.append((prev, n.group(1).strip()))
             prev, rest = n.group(1).strip(), rest[n.end() :]
     return out
@@ -218,10 +217,10 @@ def _rival_sections(chunks: list[Chunk], vendor: str) -> set[str]:
         if (
             above
             and _COMPETITION_RE.search(" ".join(above))
-            and re.fullmatch(_NAME, last)
+            and re.fullmatch(NAME_PATTERN, last)
             and flat(last) != vendor
             and len(flat(last)) >= 3
-            and re.search(rf"(?<![\w]){re.escape(last)}(?![\w])", c.text)
+            and _name_re(flat(last)).search(c.text)
         ):
             found[last].append(c)
     return {c.id for name, group in found.items() if not _ordinary(name, chunks) for c in group}
@@ -318,6 +317,7 @@ def build_market(
         if found:
             pairs[d.source] = found
     votes: Counter[str] = Counter(n for found in pairs.values() for pair in found for n in pair)
+    tabled = {c.id: table_columns(c.text) for c in chunks}  # each chunk's comparison tables
     market = Market()
     if vendor_setting:
         market.vendor, market.vendor_reason = vendor_setting, "set in the settings"
@@ -325,7 +325,7 @@ def build_market(
         name, n = votes.most_common(1)[0]
         market.vendor, market.vendor_reason = name, f'the side of {n} "A vs B" pages'
     else:
-        columns = {n for c in chunks for cols in table_columns(c.text) for n in cols}
+        columns = {n for tables in tabled.values() for cols in tables for n in cols}
         name, why = _proper_name_vendor(docs, chunks, columns)
         if not name and votes:
             name, why = votes.most_common(1)[0][0], 'the first side of the one "A vs B" page'
@@ -359,7 +359,7 @@ def build_market(
             if spelling and c.source not in market.pages.get(spelling, []):
                 found = market.sections.setdefault(spelling, [])
                 found += [c.source] if c.source not in found else []
-        for columns in table_columns(c.text):
+        for columns in tabled[c.id]:
             if vendor in {flat(x) for x in columns}:
                 for name in columns:
                     add(name, c.source, f"a column of the comparison table in {c.source}")
