@@ -317,3 +317,43 @@ def test_a_price_for_a_named_plan_comes_from_a_passage_that_names_it(hash_kb, tm
     answered = ask(r, "What does the Team plan cost per user per month?")
     assert not answered.abstained, answered.reason
     assert "$12" in answered.citations.items[0].quote
+
+
+def test_a_name_set_lower_first_is_a_term_the_answer_hinges_on(hash_kb, tmp_path) -> None:
+    """ "iOS", "macOS": a name the knowledge base never uses makes the grounder abstain, as
+    "Zorblax" does, rather than answer with a sentence that shares "native"."""
+    r = _tiny_kb(hash_kb, tmp_path, "Onboarding takes 6 weeks with a native data import.")
+    assert "iOS" in r.distinctive_terms("Do you have a native iOS app for approvers?")
+    result = ask(r, "Do you have a native iOS app for onboarding?")
+    assert_abstained(result)
+    assert "iOS" in result.reason
+
+
+def test_questions_are_never_answers_but_give_their_answer_context(hash_kb, tmp_path) -> None:
+    """A list of questions still waiting for an answer ("Raised by …; Status: OPEN") answers
+    nothing, not even the question it repeats; an FAQ's answer is scored with the words of
+    the question above it."""
+    root = tmp_path / "corpus"
+    docs = {
+        "open-questions.md": "# Open questions from the field\n\nQuestions reps heard that "
+        "have no approved answer yet.\n\n| Question | Raised by | Status |\n|---|---|---|\n"
+        "| Is there a non-profit discount? | Lena Vogt | OPEN |\n"
+        "| Do we support a data region in Australia? | Kai Turner | OPEN |\n"
+        "| Can budgets sync back to the ERP? | Sam Whitcombe | OPEN |\n",
+        "faq.md": "# FAQ\n\nQ: Can invoices be paid by bank transfer?\n\nA: Yes. Finance "
+        "teams settle them within thirty days.\n",
+    }
+    root.mkdir()
+    for rel, text in docs.items():
+        (root / rel).write_text(text, encoding="utf-8")
+    assert not ingest(hash_kb, [root]).failed
+    r = Retriever(hash_kb)
+    [chunk] = [c for c in hash_kb.manifest.all_chunks() if c.source == "open-questions.md"]
+    assert chunk.role == "open_question", chunk.role_reason
+    assert_abstained(ask(r, "Is there a non-profit discount?"))
+    assert_abstained(ask(r, "Do we support a data region in Australia?"))
+    answered = ask(r, "Can invoices be paid by bank transfer?")
+    assert not answered.abstained, answered.reason
+    quotes = [c.quote for c in answered.citations.items]
+    assert not any(q.rstrip().endswith("?") for q in quotes), quotes
+    assert "Finance teams settle them within thirty days." in " ".join(quotes)

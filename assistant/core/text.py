@@ -37,6 +37,13 @@ def normalize(text: str) -> str:
     return _WS_RE.sub(" ", text).strip().lower()
 
 
+_QUESTION_END = re.compile(r"\?[\"'”’)]*$")
+
+
+def is_question(sentence: str) -> bool:
+    return bool(_QUESTION_END.search(sentence.strip()))
+
+
 def sentences(text: str) -> list[str]:
     """Split text into sentences; list items (however wrapped) and table rows count as sentences
     of their own."""

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk, Hit
-from assistant.core.text import normalize
+from assistant.core.text import is_question, normalize
 from assistant.index.lexical import tokenize
 from assistant.retrieval.retriever import Retriever
 
@@ -124,8 +124,15 @@ class Grounder:
         kind = answer_type(question)
         out = []
         for hit in hits:
-            context = _terms(f"{hit.chunk.meta.title} {hit.chunk.heading}")
+            if hit.chunk.role == "open_question":
+                continue  # questions still waiting for their answer answer nothing
+            heading = _terms(f"{hit.chunk.meta.title} {hit.chunk.heading}")
+            asked: set[str] = set()
             for sent in hit.chunk.sentences():
+                if is_question(sent):  # never an answer; its words are its answer's context
+                    asked = _terms(sent)
+                    continue
+                context = heading | asked
                 words = _terms(sent)
                 own = sum(w for t, w in weights.items() if t in words)
                 near = sum(w for t, w in weights.items() if t in context and t not in words)

@@ -51,7 +51,10 @@ FIGURES_ASKED_RE = re.compile(
     r"percent(?:age)?|price|cost)\b",
     re.I,
 )
-_DISTINCTIVE_RE = re.compile(r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]{2,}\d*|[A-Z][a-z]+)\b")
+# Names, acronyms and identifiers: "Okta", "SOC", "GitHub", and those set lower first ("iOS").
+_DISTINCTIVE_RE = re.compile(
+    r"\b(?:[A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]{2,}\d*|[A-Z][a-z]+|[a-z]+[A-Z][A-Za-z]*)\b"
+)
 
 
 class Retriever:

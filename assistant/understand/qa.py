@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.core.conventions import Conventions
 from assistant.core.records import Chunk
-from assistant.understand.roles import is_question
+from assistant.core.text import is_question
 
 _QA_LINE_RE = re.compile(r"^\s*(?:q|question)\s*[:.]\s*(.+?)\s*$", re.I)
 _A_LINE_RE = re.compile(r"^\s*(?:a|answer)\s*[:.]\s*", re.I)

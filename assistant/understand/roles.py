@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.core.records import Chunk
-from assistant.core.text import sentences
+from assistant.core.text import is_question, sentences
 from assistant.core.yamlfile import Pattern, exactly, load_model
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -99,13 +99,6 @@ class RoleDecision:
     reason: str
     secondary: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()  # sentences addressed to an AI, never evidence
-
-
-_QUESTION_END = re.compile(r"\?[\"'”’)]*$")
-
-
-def is_question(sentence: str) -> bool:
-    return bool(_QUESTION_END.search(sentence.strip()))
 
 
 def qa_shape(chunk: Chunk) -> str:
