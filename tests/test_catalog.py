@@ -219,10 +219,39 @@ def test_structured_page_yields_features_with_both_kinds() -> None:
     # "Alerts" has technical detail only: not a feature a persona could be pitched.
 
 
-def test_unstructured_product_pages_are_skipped_when_spec_pages_exist() -> None:
-    notes = _chunk("notes.txt", "", f"{TECH} {BIZ}", 0, product="Release Notes")
-    features = build_catalog([*_spec(), notes], CONVENTIONS)
-    assert [f.source for f in features] == ["spec.md"]
+def test_release_notes_and_repository_pages_are_never_features() -> None:
+    pages = [
+        _chunk(source, "", f"{TECH} {BIZ}", 0, product="Acme Core")
+        for source in ("release-notes-2026.txt", "docs/CHANGELOG.md", "CONTRIBUTING.md")
+    ]
+    assert [f.source for f in build_catalog([*_spec(), *pages], CONVENTIONS)] == ["spec.md"]
+    assert build_catalog(pages, CONVENTIONS) == []
+
+
+def test_a_plain_product_page_is_a_feature_beside_spec_pages() -> None:
+    """A product folder mixes shapes: a page without spec subsections still gives its feature,
+    and a "# Feature / ## How it works / ## Why it matters" page is spec-shaped too."""
+    page = [
+        _chunk("forecast.md", "Forecasting > How it works", TECH, 0, product="Forecasting"),
+        _chunk("forecast.md", "Forecasting > Why it matters", BIZ, 1, product="Forecasting"),
+    ]
+    plain = _chunk("timekeeping.md", "Timekeeping", f"{TECH2} {BIZ2}", 0, product="Timekeeping")
+    features = {f.name: f for f in build_catalog([*_spec(), *page, plain], CONVENTIONS)}
+    assert set(features) == {"Sync", "Forecasting", "Timekeeping"}
+    assert {f.kind for f in features["Forecasting"].facts} == {"technical", "business"}
+
+
+def test_persona_descriptions_objection_rows_and_stories_are_not_features() -> None:
+    def general(source: str, text: str, role: str, doc_type: str = "general", **kw) -> Chunk:
+        c = _chunk(source, source, text, 0, product="", doc_type=doc_type, title=source)
+        return replace(c, role=role, **kw)
+
+    chunks = [
+        general("Personas", f"The CFO cares about {BIZ}", "pricing", secondary_roles=("persona",)),
+        general("Objections", "Too expensive. — Response: Compare it with the cost.", "outcome"),
+        general("Story", f"Acme {BIZ2}", "outcome", doc_type="case_study"),
+    ]
+    assert build_catalog(chunks, CONVENTIONS) == []
 
 
 def test_internal_and_non_product_chunks_are_never_features() -> None:

@@ -10,6 +10,7 @@ from fpdf import FPDF
 
 from assistant.core.errors import IngestError
 from assistant.core.records import Document
+from assistant.core.text import plain_name
 from assistant.ingest.loaders import discover, load_file, scan
 from assistant.ingest.meta import infer_meta
 from assistant.understand.market import is_table_row
@@ -640,3 +641,90 @@ def test_unsupported_extension_is_an_ingest_error(tmp_path: Path) -> None:
     write(tmp_path, "a.docx", "x")
     with pytest.raises(IngestError, match=r"unsupported file type \.docx"):
         load_file(tmp_path / "a.docx", PurePosixPath("a.docx"))
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [
+        ("Battlecards 9188c4d9d440e45d270b6d3400521458", "Battlecards"),  # a wiki export's id
+        ("Open-Questions-from-the-Field_412876880", "Open-Questions-from-the-Field"),
+        ("Copy of Battlecard - Rivalname", "Battlecard - Rivalname"),
+        ("FINAL v3 - Pricing 2025 (1)", "Pricing 2025"),
+        ("Acme customer story FINAL", "Acme customer story"),
+        ("Battlecard - Plumbridge (DRAFT)", "Battlecard - Plumbridge"),
+        ("Final Cut Pro", "Final Cut Pro"),  # a name, not a version word
+        ("posthog-vs-amplitude", "posthog-vs-amplitude"),
+    ],
+)
+def test_file_names_lose_what_exports_and_copies_add(name: str, plain: str) -> None:
+    assert plain_name(name) == plain
+
+
+@pytest.mark.parametrize(
+    ("rel", "doc_type", "competitor"),
+    [
+        (
+            "Wiki 0f1e2d3c4b5a69788796a5b4c3d2e1f0/Battlecards 9188c4d9d440e45d270b6d3400521458/"
+            "Vexmoor vs Us 8ffd407ddfa1c8bee8b74cea784d1d1e.md",
+            "battlecard",
+            "Vexmoor",
+        ),
+        ("battlecards/Quintarra comparison.md", "battlecard", "Quintarra"),
+        ("Customer Stories/Halloway Freight.md", "case_study", ""),
+        ("src/pages/pricing.mdx", "pricing", ""),
+        ("docs/security.md", "security", ""),
+        ("src/pages/compare/gullivant.md", "comparison", "Gullivant"),
+    ],
+)
+def test_folder_and_file_names_hint_the_page(rel: str, doc_type: str, competitor: str) -> None:
+    meta = infer_meta(PurePosixPath(rel))
+    assert (meta["doc_type"], meta["competitor"]) == (doc_type, competitor)
+
+
+def test_a_rival_named_by_its_file_takes_its_full_name_from_the_title(tmp_path: Path) -> None:
+    write(tmp_path, "compare/parsnet.md", "# Tidewarden vs Parsnet Cloud\n\nText here.\n")
+    assert load(tmp_path, "compare/parsnet.md").meta.competitor == "Parsnet Cloud"
+
+
+def test_docs_site_anchors_and_admonitions_are_markup(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "docs/faq.md",
+        """# FAQ
+
+## Does it read my data? {#reads-data}
+
+No. It reads only metadata.
+
+:::danger Do not use the admin role
+Never give it the admin role.
+:::
+
+!!! warning "Rate limits"
+    The API returns HTTP 429 above 100 requests a minute.
+""",
+    )
+    text = load(tmp_path, "docs/faq.md").text
+    assert "## Does it read my data?\n" in text and "{#" not in text
+    assert ":::" not in text and "!!!" not in text and "danger" not in text
+    assert "Do not use the admin role:\nNever give it the admin role." in text
+    assert "Rate limits:\nThe API returns HTTP 429" in text
+
+
+def test_an_exports_property_lines_are_facts_about_the_page(tmp_path: Path) -> None:
+    """Owner, status and dates under a title are the page's properties, not its text; a
+    property that reads as content ("Response: …") and a lone "Key: value" line stay."""
+    write(
+        tmp_path,
+        "Too expensive 344b69961a92da901acba7e9f8fc1599.md",
+        "# Too expensive\n\nCompetitor: Vexmoor\nLast edited time: March 4, 2025 3:12 PM\n"
+        "Owner: Dana Reyes\nResponse: The per-seat price looks lower, but overtime costs more.\n"
+        "Status: Approved\n\n## Talk track\n\nAnchor on overtime.\n",
+    )
+    doc = load(tmp_path, "Too expensive 344b69961a92da901acba7e9f8fc1599.md")
+    assert (doc.meta.title, doc.meta.competitor) == ("Too expensive", "Vexmoor")
+    assert doc.meta.updated == dt.date(2025, 3, 4)
+    assert "Owner" not in doc.text and "Status" not in doc.text and "Last edited" not in doc.text
+    assert "Response: The per-seat price looks lower" in doc.text
+    write(tmp_path, "datasheet.md", "# Datasheet\n\nPrice: $11 per user\n\nMore text.\n")
+    assert "Price: $11 per user" in load(tmp_path, "datasheet.md").text

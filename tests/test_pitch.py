@@ -20,7 +20,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.core.results import Result
-from assistant.core.text import label_free, sentences, strip_label
+from assistant.core.text import is_pending, label_free, sentences, strip_label
 from assistant.index import kb as kb_module
 from assistant.jobs import talk
 from assistant.jobs.features import FeaturePick
@@ -46,7 +46,10 @@ ACCOUNT = (
 CITE_RE = re.compile(r"\[(\d+)\]")
 NUMBER_RE = re.compile(r"\d+(?:[.,:]\d+)*")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "incl.", "Inc.", "Ltd.", "No.", "Dr.")
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\"“'(]?[A-Z0-9$*])")
+# ... never after an initial: "US East (N. Virginia)" is one sentence
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"”']))(?<![\s(][A-Z]\.)\s+(?=[\"“'(]?[A-Z0-9$*])"
+)
 
 
 def flat(text: str) -> str:
@@ -373,6 +376,39 @@ def test_labelled_list_items_read_as_prose_only_when_a_sentence_follows(item, pr
     assert label_free(item) == (prose or item)
 
 
+def test_sentences_keep_initials_and_quotes_whole() -> None:
+    """ "(N. Virginia)" ends no sentence; a quote wrapped over lines stays one sentence with the
+    attribution on its last line."""
+    assert sentences("Hosted in us-east-1 (N. Virginia) and eu-central-1. Backups too.") == [
+        "Hosted in us-east-1 (N. Virginia) and eu-central-1.",
+        "Backups too.",
+    ]
+    quote = (
+        '"It took us three weeks of\nback-and-forth. Now it takes\nan hour." — Ilse, Head of Data'
+    )
+    assert sentences(quote) == [
+        '"It took us three weeks of back-and-forth. Now it takes an hour." — Ilse, Head of Data'
+    ]
+    assert sentences("Team — Price: $6\nGrowth — Price: $11") == [
+        "Team — Price: $6",
+        "Growth — Price: $11",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pending"),
+    [
+        ("Do we support SAP SuccessFactors? — asked by 2 prospects, waiting on product", True),
+        ("Are we FedRAMP authorised? — no answer from security yet", True),
+        ("Is there a free trial? — No, but we run a paid pilot.", False),
+        ("Do you support SSO? — Answer: yes, SAML and OIDC on every plan", False),
+        ("Single sign-on is included on every plan.", False),
+    ],
+)
+def test_a_question_with_a_status_note_is_pending(sentence, pending) -> None:
+    assert is_pending(sentence) is pending
+
+
 def test_footnote_markers_do_not_start_sentences() -> None:
     text = "| Flags | Yes* |\n\n*Flags are a paid add-on. The rest is free.\n\n* A list item here."
     assert sentences(text) == [
@@ -399,6 +435,9 @@ def test_footnote_markers_do_not_start_sentences() -> None:
         ("Lead with time to value: 6 to 8 weeks to go live", False),
         ("Use cases: finance teams approve purchases in hours.", True),
         ("Approval Flows: multi-step approvals with thresholds by amount", True),
+        # a code block's lines, an email template's placeholders
+        ("```sql CREATE ROLE READER; GRANT USAGE ON WAREHOUSE TO ROLE READER; ```", False),
+        ("Hi {{first_name}}, thanks for joining our webinar on closing faster.", False),
     ],
 )
 def test_sentences_about_the_document_or_to_the_reader_are_not_said(sentence, sayable) -> None:

@@ -625,3 +625,249 @@ def test_competitor_names_match_whole_words_only() -> None:
     assert m.mentioned("HEAP and Heap") == ["Heap"]
     assert not m.about_rival("There is a generous free tier.", "Acme and LaunchDarkly pricing")
     assert m.about_rival("There is a generous free tier.", "LaunchDarkly pricing")
+
+
+# -- a Notion workspace export with a database: page ids in every name, property lines, locked
+# callouts and toggles, objection rows with a "Response" property -----------------------------
+
+_WIKI = "Sales Wiki 0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+NOTION_DB = {
+    f"{_WIKI}/Battlecards 9188c4d9d440e45d270b6d3400521458/Tarrow vs Us "
+    "8ffd407ddfa1c8bee8b74cea784d1d1e.md": """# Tarrow vs Us
+
+Owner: Dana Reyes
+Competitor: Tarrow
+Status: Approved
+Last edited time: February 12, 2026 5:20 PM
+
+Tarrow is a general scheduling suite sold mostly into retail.
+
+## Where we win
+
+- Lumora reads the warehouse system every 15 minutes, while Tarrow forecasts from footfall.
+
+<aside>
+🔒 Tarrow is discounting up to 40% this quarter; match up to 20% with approval.
+
+</aside>
+
+## Objection: "We already use Tarrow for our stores"
+
+Keep it for stores. Lumora runs the distribution centres and exports hours to the same payroll.
+""",
+    f"{_WIKI}/Objections 74d8cb25c41d01937fe23f0f458f328f/We can do this in spreadsheets "
+    "cb066e1e65fa4ff57b08ab17223122a8.md": """# We can do this in spreadsheets
+
+Owner: Dana Reyes
+Persona: CFO
+Response: Sheets cannot re-plan when staff call in sick. Lumora re-plans a site in under 90 seconds.
+Status: Approved
+Tags: pricing
+""",
+    f"{_WIKI}/Pricing and Plans c0524c7c1ab0089e6a882b022c7c10c3.md": """# Pricing and Plans
+
+Owner: Dana Reyes
+Last edited time: February 27, 2026 2:48 PM
+
+Lumora is priced per hourly associate per month, billed annually.
+
+- Growth: $11 per associate per month, with forecasting and payroll connectors.
+
+- Discount guidance (internal)
+
+    Reps can give up to 10% off list on their own; the floor is $8.50.
+""",
+    f"{_WIKI}/Product afc94045f3da100a078f43548fb70d5f/Labor Forecasting "
+    "20ffb3bd680d7ed2ae9f8b03e4c99dc1.md": """# Labor Forecasting
+
+## How it works
+
+The forecast reads order lines from the warehouse system every 15 minutes and predicts labour
+hours per zone and shift.
+
+## Why it matters
+
+Sites cut overtime because shifts match the work that is actually coming.
+""",
+    f"{_WIKI}/Product afc94045f3da100a078f43548fb70d5f/Timekeeping "
+    "c7b07a516283220c05b307a808917549.md": """# Timekeeping
+
+## Capabilities
+
+- Break rules are enforced on the clock, so associates never miss a legal meal break.
+- Approved hours export to payroll with a full audit trail.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def notion_db_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("notion-db"), NOTION_DB, embedder)
+
+
+def _source(kb: KnowledgeBase, stem: str) -> str:
+    return next(d.source for d in kb.manifest.documents() if stem in d.source)
+
+
+def test_notion_database_export_reads_names_and_properties(notion_db_kb) -> None:
+    """A page id in every file and folder name hides neither the battlecards folder nor the
+    rival the file names; the properties under a title are the page's facts, not its text."""
+    card = notion_db_kb.manifest.document(_source(notion_db_kb, "Tarrow vs Us")).meta
+    assert (card.title, card.doc_type, card.competitor) == ("Tarrow vs Us", "battlecard", "Tarrow")
+    assert card.updated and card.updated.isoformat() == "2026-02-12"
+    text = " ".join(c.text for c in notion_db_kb.manifest.all_chunks())
+    assert "Owner:" not in text and "Status: Approved" not in text and "Last edited" not in text
+    assert "Tarrow" in notion_db_kb.market.pages
+    features = {f.name for f in notion_db_kb.catalog}
+    assert {"Labor Forecasting", "Timekeeping"} <= features  # a spec page and a plain one
+
+
+def test_notion_locked_callout_and_internal_toggle_mark_only_themselves(notion_db_kb) -> None:
+    """A "🔒" callout and a "(internal)" toggle are internal, with what follows them in their
+    section; the list price above them stays customer-safe."""
+
+    def internal(needle: str) -> set[bool]:
+        return {c.internal for c in notion_db_kb.manifest.all_chunks() if needle in c.text}
+
+    assert internal("discounting up to 40%") == {True}
+    assert internal("floor is $8.50") == {True}
+    assert internal("$11 per associate") == {False}
+    assert internal("every 15 minutes, while Tarrow") == {False}
+
+
+def test_notion_objection_rows_and_objection_headings_become_pairs(notion_db_kb) -> None:
+    pairs = {p.question: p for p in objection_pairs(notion_db_kb)}
+    assert "We can do this in spreadsheets" in pairs
+    assert (
+        "Lumora re-plans a site in under 90 seconds."
+        in pairs["We can do this in spreadsheets"].answer[0]
+    )
+    assert "We already use Tarrow for our stores" in pairs
+    result = Pitchcraft(notion_db_kb).objection(
+        ObjectionRequest("Honestly we can just do this in spreadsheets")
+    )
+    said = " ".join(s.text for s in result.sections if s.customer_facing)
+    assert "re-plans a site in under 90 seconds" in said
+
+
+# -- a shared drive: word-processor documents saved as web pages, notes as text -------------
+
+_GDOC_STYLE = "<style>.c1{font-weight:400}.c0{font-weight:700}</style>"
+
+
+def _gdoc(title: str, body: str) -> str:
+    return (
+        f'<html><head>{_GDOC_STYLE}</head><body class="doc-content">'
+        f'<p class="c3 title" id="h.x1"><span class="c1">{title}</span></p>{body}</body></html>'
+    )
+
+
+def _cells(*cells: str) -> str:
+    return "<tr>" + "".join(f'<td><p><span class="c1">{c}</span></p></td>' for c in cells) + "</tr>"
+
+
+DRIVE = {
+    "Copy of Objection Handling Guide FINAL (1).html": _gdoc(
+        "Objection handling",
+        "<p><span>Common objections and what has worked.</span></p><table><tbody>"
+        + _cells("Objection", "Response")
+        + _cells(
+            "It is too expensive.",
+            "Compare against the cost of the close. Cindral paid Lumora back in 5 months.",
+        )
+        + _cells(
+            "We have no bandwidth for an implementation.",
+            "Our team does the configuration; controllers spend about 4 hours a week.",
+        )
+        + "</tbody></table>",
+    ),
+    "Lumora Product Overview.html": _gdoc(
+        "Lumora overview",
+        '<p><span class="c1">Lumora matches 85% to 95% of bank lines automatically.</span>'
+        '<sup><a href="#cmnt1" id="cmnt_ref1">[a]</a></sup></p>'
+        '<div><p><a href="#cmnt_ref1" id="cmnt1">[a]</a><span>Marketing wants 97% here - Jo'
+        "</span></p></div>",
+    ),
+    "OLD - 2022 pricing - do not use.html": _gdoc(
+        "Lumora pricing (2022)", "<p><span>Pro costs $900 per month on 2022 paper.</span></p>"
+    ),
+    "meeting notes 2026-04-17 pricing sync.txt": "Pricing sync - 17 Apr 2026\n"
+    "Attendees: Dagny, Rafe, Juno\n\nThe implementation fee is underwater on big deals.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def drive_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("drive"), DRIVE, embedder)
+
+
+def test_drive_documents_take_their_own_titles_without_comments(drive_kb) -> None:
+    """A word processor's title paragraph names the document ("FINAL (1)" and "Copy of" do
+    not); its review comments are nobody's content."""
+    guide = drive_kb.manifest.document("Copy of Objection Handling Guide FINAL (1).html").meta
+    assert guide.title == "Objection handling"
+    text = " ".join(c.text for c in drive_kb.manifest.all_chunks())
+    assert "[a]" not in text and "Marketing wants" not in text
+    assert "85% to 95% of bank lines" in text
+
+
+def test_drive_objection_table_without_header_cells_gives_pairs(drive_kb) -> None:
+    pairs = {p.question: p for p in objection_pairs(drive_kb)}
+    assert "It is too expensive." in pairs
+    assert pairs["It is too expensive."].answer == (
+        "Compare against the cost of the close. Cindral paid Lumora back in 5 months.",
+    )
+    assert "We have no bandwidth for an implementation." in pairs
+
+
+def test_drive_retired_pages_and_meeting_notes_stay_internal(drive_kb) -> None:
+    for source in (
+        "OLD - 2022 pricing - do not use.html",
+        "meeting notes 2026-04-17 pricing sync.txt",
+    ):
+        chunks = drive_kb.manifest.source_chunks(source)
+        assert chunks and all(c.internal for c in chunks), source
+
+
+# -- a vendor's own "Us vs Them" blog post, fair to the rival --------------------------------
+
+FAIR_POST = {
+    "blog/2026-06-17-lumora-vs-gullbay.md": """---
+title: "Lumora vs Gullbay: approvals or alerts?"
+---
+
+We get asked about Gullbay every week, and we want to be fair about it.
+
+## Where Gullbay is strong
+
+Gullbay has been around since 2015 and has more connectors than we do (over 40).
+Gullbay is cheaper than Lumora for teams of five or fewer.
+
+## Where Lumora is different
+
+- Lumora blocks a payment run until every approver has signed, so nothing unapproved goes out.
+- Lumora keeps the audit trail in your own account and copies no invoice lines.
+
+## When to pick Gullbay
+
+If you need mainframe ledgers today, Gullbay is the better fit.
+""",
+    "docs/approvals.md": "# Approval workflows\n\nLumora routes every invoice to the right "
+    "approvers by amount and cost centre, and records each sign-off with its time.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def fair_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("fair"), FAIR_POST, embedder)
+
+
+def test_a_fair_comparison_gives_our_differences_never_our_concessions(fair_kb) -> None:
+    """What the vendor's own post says sets it apart is the angle; where it grants the rival
+    the lead ("more connectors than we do", "cheaper than Lumora", "the better fit") is not."""
+    pitch = Pitchcraft(fair_kb).pitch(PitchRequest("CTO", competitor="Gullbay"))
+    versus = next(s.text for s in pitch.sections if s.title == "Versus Gullbay")
+    assert "Lumora blocks a payment run" in versus or "copies no invoice lines" in versus
+    said = " ".join(s.text for s in pitch.sections if s.customer_facing)
+    for concession in ("more connectors than we do", "cheaper than Lumora", "the better fit"):
+        assert concession not in said

@@ -30,7 +30,9 @@ COMPETITIVE_TYPES = ("battlecard", "comparison")
 STORY_WORDS = r"case stud(?:y|ies)|(?:customer|success) stor(?:y|ies)"  # a customer story
 _STORY_WORDS_RE = re.compile(rf"\s+(?:{STORY_WORDS})$", re.I)  # "Acme case study"
 _STORY_LABEL_RE = re.compile(rf"^(?:{STORY_WORDS})\s*[-–—:|]\s*", re.I)  # "Case study: Acme"
-_TITLE_NAME_RE = re.compile(r"^((?:[A-Z][\w&.'-]*\s+){0,4}?[A-Z][\w&.'-]*)(?=\s+[a-z]|$)")
+_TITLE_NAME_RE = re.compile(
+    r"^((?:[A-Z][\w&.'-]*\s+){0,4}?[A-Z][\w&.'-]*)(?=\s+[a-z]|\s*[:|–—]|\s+-\s|$)"
+)  # "Acme Freight closes in 6 days", "Acme Health: audit prep down 60%"
 
 
 @dataclass(frozen=True)

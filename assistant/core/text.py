@@ -23,7 +23,10 @@ _ABBREV = (
     "max.",
 )
 # A sentence ends at . ! or ? (and the closing quote or bracket after it, which it keeps).
-_SPLIT_RE = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9$€£])")
+# Not after an initial ("us-east-1 (N. Virginia)", "J. Smith").
+_SPLIT_RE = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))(?<![\s(\[][A-Z]\.)\s+(?=[\"'“‘(\[]?[A-Z0-9$€£])"
+)
 _LIST_RE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _NUMBER_RE = re.compile(
     r"(?<![\w.])[$€£]?\d+(?:[.,]\d+)*(?:\s?(?:%|k|m|bn|x|ms|gb|tb|pb))?(?![\w])", re.I
@@ -44,6 +47,20 @@ def is_question(sentence: str) -> bool:
     return bool(_QUESTION_END.search(sentence.strip()))
 
 
+_PENDING_RE = re.compile(r"^(?P<q>.+\?)[\"'”’)]*\s+[—–-]\s+(?P<note>.+)$")
+
+
+def is_pending(sentence: str) -> bool:
+    """A question with a short status note instead of an answer ("Do we support SSO? — asked
+    by 2 prospects, waiting on product"): an open question, never an answer."""
+    m = _PENDING_RE.match(sentence.strip())
+    return (
+        bool(m)
+        and len(m["note"].split()) <= 8
+        and not re.match(r"(?i)(?:yes|no)\b[.,;:!]|(?:answer|response)\s*:", m["note"])
+    )
+
+
 def sentences(text: str) -> list[str]:
     """Split text into sentences; list items (however wrapped) and table rows count as sentences
     of their own."""
@@ -54,7 +71,8 @@ def sentences(text: str) -> list[str]:
         closed = True  # a table row takes no wrapped line
         for line in lines:
             item = bool(_LIST_RE.match(line))
-            if item or " — " in line or line.startswith("|"):
+            quoting = bool(blocks) and not closed and _open_quote(" ".join(blocks[-1]))
+            if item or (" — " in line and not quoting) or line.startswith("|"):
                 blocks.append([_LIST_RE.sub("", line)])
                 closed = not item
             elif blocks and not closed:
@@ -153,3 +171,23 @@ def shorten(text: str, limit: int = 160) -> str:
     """One line of at most ``limit`` characters, with an ellipsis when cut."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# What exports and people add to file and folder names: a page id ("Pricing 8f3c…" from a
+# wiki export, "Page_412876880"), a copy's number ("(1)"), "Copy of", version words ("FINAL",
+# "v3", "draft").
+_VERSION = r"(?:(?i:final|draft)|v\d+(?:\.\d+)*)"
+_NAME_NOISE_RE = re.compile(
+    r"^(?i:copy of)\s+|\s*\((?:\d+|(?i:draft|final))\)$|[\s_-]+(?:[0-9a-f]{32}|\d{6,})$"
+    rf"|^(?:FINAL|DRAFT|v\d+(?:\.\d+)*)\b[\s_-]*|[\s_-]+{_VERSION}$"
+)
+
+
+def plain_name(name: str) -> str:
+    """A file or folder name without what an export or a copy added to it."""
+    for _ in range(3):  # "Copy of Pricing FINAL v3 (1)": the noise comes in layers
+        cleaned = _NAME_NOISE_RE.sub("", name).strip(" _-")
+        if cleaned == name or not cleaned:
+            break
+        name = cleaned
+    return name

@@ -19,13 +19,14 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from assistant.core.conventions import Conventions
 from assistant.core.records import COMPETITIVE_TYPES, Chunk
-from assistant.core.text import normalize
+from assistant.core.text import normalize, plain_name
 from assistant.index.lexical import STOPWORDS, tokenize
 from assistant.understand.market import flat, strip_name, versus_pairs
+from assistant.understand.qa import responds
 
 MIN_WORDS = 6
 Classifier = Callable[[str], str]  # shorter "sentences" are labels or fragments, not facts
@@ -126,35 +127,39 @@ def build_catalog(
     the pages that compare the vendor with a competitor: their angle, never a feature.
     ``vendor`` names the selling company ("Acme for teams" is a page, not a feature).
     """
-    chunks = [c for c in chunks if not c.internal]
+    chunks = [c for c in chunks if not c.internal and not _HOUSEKEEPING_RE.match(_stem(c.source))]
     by_source: dict[str, list[Chunk]] = defaultdict(list)
     for c in chunks:
         if c.meta.doc_type == "product":
             by_source[c.source].append(c)
-    structured = {
-        source
+    specs = [
+        f
         for source, doc_chunks in by_source.items()
         if any(_kind_of(c.heading.split(" > ")[-1], conventions) for c in doc_chunks)
-    }
-    if structured:
-        found = [
-            f
-            for source, doc_chunks in by_source.items()
-            if source in structured
-            for f in _structured(source, doc_chunks, conventions)
-        ]
-        return [f for f in found if f.facts]
-    # No spec-shaped page: product pages, and whatever other pages describe a capability.
+        for f in _structured(source, doc_chunks, conventions)
+        if f.facts
+    ]
+    # Spec-shaped pages give their features; the other product pages theirs, page by page.
+    for source in {f.source for f in specs}:
+        del by_source[source]
     pages: dict[str, list[Chunk]] = defaultdict(list)
-    for c in chunks:
-        if c.meta.doc_type not in ("product", *COMPETITIVE_TYPES) and c.source not in comparisons:
-            pages[c.source].append(c)
+    if not specs:  # no spec-shaped page: whatever other pages describe a capability too
+        for c in chunks:
+            if (
+                c.meta.doc_type not in ("product", "case_study", *COMPETITIVE_TYPES)
+                and c.source not in comparisons
+            ):
+                pages[c.source].append(c)
     for source, page in pages.items():
         describing = [
             c
             for c in page
-            if c.role in CAPABILITY_ROLES and not versus_pairs(c.heading.split(" > ")[-1])
-        ]  # a deck's "Us vs Them" slide is the competitive angle, not a feature's facts
+            if c.role in CAPABILITY_ROLES
+            and not versus_pairs(c.heading.split(" > ")[-1])
+            and not c.has_role("persona")
+            and not responds(c)
+        ]  # a deck's "Us vs Them" slide is the competitive angle, a buyer's description who
+        # buys, an objection table's rows answers: not a feature's facts
         aside = sum(c.role in NOT_FEATURE_ROLES for c in page)
         if len(describing) >= MIN_CAPABILITY_SHARE * len(page) > 0 and (
             aside < MAX_ASIDE_SHARE * len(page)
@@ -166,7 +171,7 @@ def build_catalog(
         for source, doc_chunks in by_source.items()
         for f in _page_features(source, doc_chunks, classify, generic, vendor)
     ]
-    return _merged([f for f in found if f.facts])
+    return specs + _merged([f for f in found if f.facts])
 
 
 def _page_features(
@@ -209,6 +214,17 @@ def _page_features(
     ):
         return [whole, *named]
     return named
+
+
+# A repository's own pages: what changed and how to contribute, never a feature.
+_HOUSEKEEPING_RE = re.compile(
+    r"(?i)(?:change-?log|changes|release[-_ ]?notes|releases|what'?s[-_ ]new|readme"
+    r"|contributing|code[-_ ]of[-_ ]conduct|licen[cs]e|authors)(?:[-_ ]v?\d[\w.]*)?$"
+)
+
+
+def _stem(source: str) -> str:
+    return plain_name(PurePosixPath(source).stem)
 
 
 # "Acme for teams", "Guides for the finance team": a page for an audience (group 1)
@@ -266,6 +282,8 @@ def _structured(source: str, chunks: list[Chunk], conventions: Conventions) -> l
     seen: dict[str, set[str]] = defaultdict(set)
     for c in chunks:
         path = c.heading.split(" > ")
+        if len(path) == 2 and _kind_of(path[1], conventions):
+            path = [c.meta.product or path[0], *path]  # "# Feature / ## Technical detail"
         if len(path) < 2:
             continue
         module = c.meta.product or path[0]

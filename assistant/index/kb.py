@@ -24,7 +24,7 @@ from assistant.understand.market import DocInfo, Market, build_market
 from assistant.understand.roles import RoleBook, RoleClassifier, load_roles
 
 # Bump when the lexical index, the catalog or the market change for the same chunks.
-DERIVED_VERSION = "27"
+DERIVED_VERSION = "30"
 
 
 class KnowledgeBase:

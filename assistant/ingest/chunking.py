@@ -19,19 +19,12 @@ from assistant.ingest.meta import INTERNAL_LABEL_RE
 HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
 SEPARATORS = ["\n\n", "\n", ". ", "; ", ", ", " ", ""]
 # Bump when loading or chunking changes what a chunk contains, or its role is read otherwise: every
-# file re-chunks on next sync (unchanged chunks keep their vectors). v25: a wiki's table-of-contents
-# macro dropped, its tick and cross emoticons read yes and no; v24: an internal label in a page's
-# lead marks the whole page; v23: a PDF's page numbers, default title ("Presentation1"), "Updated
-# June 2025" line, big figures and "INTERNAL ONLY" header read as such; v22: internal labels
-# ("INTERNAL - do not share with customers", an "Internal - …" breadcrumb, "INTERNAL -" file names)
-# make text internal, a wiki's "Space : " title prefix is dropped; v21: a PDF's justified lines keep
-# single spaces; v20: "… customer story" titles make a case study; v19: "Them battlecard" makes a
-# battlecard; v18: a deck's "sales deck" title is no sign of a sales-process passage; v17: Markdown
-# entities decoded, blockquote markers dropped; v16: an HTML table's unheaded notes column keeps its
-# rows "label — col: x"; v15: an export's "Last edited time:" property dates a Markdown page; v14:
-# wiki chrome (breadcrumbs, "last modified" lines, footers by id, class or role) dropped; v13: a PDF
-# without bookmarks takes its headings from the type; v12: callout titles, HTML spacing
-PIPELINE_VERSION = "chunks-v25"
+# file re-chunks on next sync (unchanged chunks keep their vectors). v26: an export's page ids,
+# "Copy of"/"FINAL" and property lines, a docs site's heading anchors and admonitions, a word
+# processor's title, comments and unmarked table header read as such; text internal from a
+# section's first labelled paragraph on ("🔒", "deal desk", "don't share outside"); retired pages;
+# questions with a status note are open. Earlier versions: see the git log of this line.
+PIPELINE_VERSION = "chunks-v26"
 
 
 class Chunker:
@@ -74,7 +67,8 @@ class Chunker:
         # A label in the lead, before any section ("Internal - do not share" atop a battlecard),
         # marks the whole document.
         lead = parts[0][2] if parts and len([p for p in parts[0][1] if p]) <= 1 else ""
-        whole = doc.meta.audience == "internal" or bool(INTERNAL_LABEL_RE.search(lead))
+        top = next((p for p in re.split(r"\n\s*\n", lead) if p.strip()), "")
+        whole = doc.meta.audience == "internal" or bool(INTERNAL_LABEL_RE.search(top))
         for block, path, text in parts:
             heading = " > ".join(p for p in path if p)
             internal = whole or any(INTERNAL_LABEL_RE.search(p) for p in path)
@@ -83,7 +77,12 @@ class Chunker:
             if budget < 32:  # absurdly long heading: keep its tail
                 heading = heading[-200:]
                 budget = self.max_tokens - 2 - self.count_tokens(heading + "\n")
-            for piece in self._splitter(budget).split_text(text):
+            pieces = [
+                (piece, internal or marked)
+                for run, marked in _labelled_runs(text)
+                for piece in self._splitter(budget).split_text(run)
+            ]
+            for piece, internal_piece in pieces:
                 piece = re.sub(r"\n{3,}", "\n\n", piece).strip()
                 if not re.search(r"\w", piece):
                     continue
@@ -100,10 +99,22 @@ class Chunker:
                         ordinal=len(chunks),
                         meta=doc.meta,
                         page=block.page,
-                        internal=internal or bool(INTERNAL_LABEL_RE.search(piece)),
+                        internal=internal_piece,
                     )
                 )
         return chunks
+
+
+def _labelled_runs(text: str) -> list[tuple[str, bool]]:
+    """A section's text before its first paragraph with an internal label, and from it on:
+    a callout or toggle marked "🔒" or "(internal)" at a section's end keeps the rest of the
+    section customer-safe, and whatever follows a label stays internal."""
+    paragraphs = re.split(r"(\n\s*\n)", text)
+    at = next((i for i, p in enumerate(paragraphs) if INTERNAL_LABEL_RE.search(p)), None)
+    if at is None:
+        return [(text, False)]
+    before, after = "".join(paragraphs[:at]), "".join(paragraphs[at:])
+    return [(run, marked) for run, marked in ((before, False), (after, True)) if run.strip()]
 
 
 def peer_split(text: str, size: int = 1000, overlap: int = 200) -> list[str]:

@@ -55,13 +55,58 @@ def _cell_text(cell: Any) -> str:
     return ""
 
 
-def html_table_lines(table: Any) -> list[str]:
-    rows = [[_cell_text(c) for c in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
+def _all_bold(row: Any, bold: frozenset[str]) -> bool:
+    """Every word of a row set in bold: ``<b>``/``<strong>`` or a class its style makes bold
+    (a word processor's export)."""
+    words = [t for t in row.find_all(string=True) if t.strip()]
+
+    def heavy(t: Any) -> bool:
+        return any(
+            p.name in ("b", "strong", "th") or bold & set(p.get("class") or ())
+            for p in t.parents
+            if p is not row
+        )
+
+    return bool(words) and all(heavy(t) for t in words)
+
+
+def html_table_lines(table: Any, bold: frozenset[str] = frozenset()) -> list[str]:
+    """A table's rows, linearised; its first row is the header when it sits in ``<thead>``,
+    is all ``<th>``, or is all bold over a body that is not (``bold``: the classes the page's
+    style sets in bold)."""
+    trs = table.find_all("tr")
+    rows = [[_cell_text(c) for c in tr.find_all(["td", "th"])] for tr in trs]
     if not rows:
         return []
-    first = table.find("tr")
-    has_header = first.find_parent("thead") is not None or not first.find("td")
+    first = trs[0]
+    has_header = (
+        first.find_parent("thead") is not None
+        or not first.find("td")
+        or (len(trs) > 1 and _all_bold(first, bold) and not _all_bold(trs[1], bold))
+        or _names_columns(rows)
+    )
     return linearize_table(rows[0], rows[1:]) if has_header else linearize_table([], rows)
+
+
+def _names_columns(rows: list[list[str]]) -> bool:
+    """A first row of short labels ("Objection | Response", "Them | Us") over rows of far
+    longer cells: a header set as an ordinary row."""
+    head, body = rows[0], [c for r in rows[1:] for c in r if c]
+    if len(head) < 2 or len(rows) < 3 or not body:
+        return False
+    if any(not c or len(c.split()) > 4 or re.search(r"\d|[.!?]$", c) for c in head):
+        return False
+    mean = sum(len(c.split()) for c in body) / len(body)
+    return mean >= 3 * sum(len(c.split()) for c in head) / len(head)
+
+
+_BOLD_CLASS_RE = re.compile(r"\.([\w-]+)\s*\{[^}]*font-weight:\s*(?:bold|[6-9]00)")
+
+
+def _bold_classes(soup: Any) -> frozenset[str]:
+    return frozenset(
+        m.group(1) for style in soup.find_all("style") for m in _BOLD_CLASS_RE.finditer(style.text)
+    )
 
 
 def replace_html_tables(segment: str) -> str:
@@ -126,6 +171,18 @@ def _letters(text: str) -> str:
     return re.sub(r"\W+", "", text).lower()
 
 
+def _drop_doc_comments(soup: Any) -> None:
+    """A word processor's review comments ("[a] Marketing wants to say 97%") are nobody's
+    content: their markers and bodies go. A footnote's marker goes, its text stays."""
+    for a in soup.find_all("a", href=re.compile(r"^#(?:cmnt|ftnt|ftnt_ref)\d")):
+        (a.parent if a.parent.name == "sup" else a).decompose()
+    for a in soup.find_all("a", id=re.compile(r"^cmnt\d")):
+        if a.decomposed:
+            continue
+        box = a.find_parent("div") or a.find_parent("p")
+        (box or a).decompose()
+
+
 def html_to_text(html: str) -> HtmlPage:
     """The title, text, date and internal mark of a page."""
     from bs4 import BeautifulSoup
@@ -134,6 +191,7 @@ def html_to_text(html: str) -> HtmlPage:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     raw_title, title = title, _SPACE_PREFIX_RE.sub("", title)
     updated = _html_updated(soup)
+    bold = _bold_classes(soup)
     internal = False
     for tag in soup(_HTML_DROP):
         if tag.name == "header" and tag.find("h1") is not None:
@@ -146,10 +204,19 @@ def html_to_text(html: str) -> HtmlPage:
         updated = updated or modified_date(said)
         internal = internal or any(INTERNAL_LABEL_RE.search(a.get_text()) for a in tag("a"))
         tag.decompose()
+    _drop_doc_comments(soup)
+    named = soup.find("p", class_="title")
+    if named is not None and named.parent is soup.body:  # a word processor's title (not a box's)
+        said = named.get_text(" ", strip=True)
+        if not title or _letters(said) == _letters(title):
+            title = title or said
+            named.decompose()
+    for subtitle in soup.find_all("p", class_="subtitle"):  # "Updated May 2025"
+        updated = updated or modified_date(subtitle.get_text(" ", strip=True))
     root = soup.body or soup
     for table in root.find_all("table"):
         rows = soup.new_tag("div")
-        for line in html_table_lines(table):
+        for line in html_table_lines(table, bold):
             p = soup.new_tag("p")
             p.string = line
             rows.append(p)

@@ -25,7 +25,15 @@ HTML_EXTS = {".html", ".htm"}
 PDF_EXTS = {".pdf"}
 SUPPORTED_EXTS = MARKDOWN_EXTS | TEXT_EXTS | HTML_EXTS | PDF_EXTS
 PROPERTY_LINES = 12  # the top lines of a page where an export lists its properties
-_PROPERTY_RE = re.compile(r"^\s*[A-Za-z][\w ]{0,30}:\s+\S")
+_PROPERTY_RE = re.compile(r"^\s*(?P<key>[A-Za-z][\w ]{0,30}):\s+(?P<value>\S.*)$")
+# Properties a wiki or database export lists under a page's title: facts about the page, not
+# its content ("Owner: Dana", "Status: Approved", "Last edited time: …").
+_PAGE_PROPERTIES = {
+    "owner", "status", "tags", "created", "created by", "created time", "last edited",
+    "last edited time", "last edited by", "last updated", "updated", "assignee", "author",
+    "reviewer", "verified", "verification", "date", "type", "category", "priority",
+    "persona", "personas", "competitor", "audience", "visibility",
+}  # fmt: skip
 
 
 def _decode(raw: bytes) -> tuple[str, str | None]:
@@ -48,13 +56,39 @@ def load_markdown(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:
     if "{%" in body:  # a site generator's template (Jinja, Liquid), not plain Markdown
         body, template_title = strip_template_tags(body)
     text = markdown_to_text(drop_markers(body))
-    if not (front.get("updated") or front.get("date")):
-        # An export's properties under the title ("Last edited time: March 4, 2025").
-        head = [ln for ln in text.splitlines() if ln.strip()][:PROPERTY_LINES]
-        head = [ln for ln in head if _PROPERTY_RE.match(ln)]  # "Key: value", not prose
-        if found := next((d for ln in head if (d := modified_date(ln))), ""):
-            front = {**front, "updated": found}
+    hints: dict[str, str] = {}
+    # An export's properties under the title ("Last edited time: March 4, 2025").
+    head = [ln for ln in text.splitlines() if ln.strip()][:PROPERTY_LINES]
+    head = [ln for ln in head if _PROPERTY_RE.match(ln)]  # "Key: value", not prose
+    if found := next((d for ln in head if (d := modified_date(ln))), ""):
+        hints["updated"] = found
+    text, properties = _without_properties(text)
+    rival = properties.get("competitor", "")
+    if rival and "," not in rival:  # one rival, not a list of them
+        hints["competitor"] = rival
+    if "internal" in f"{properties.get('audience')} {properties.get('visibility')}".lower():
+        hints["audience"] = "internal"
+    front = {**hints, **front}  # the page's own front-matter wins
     return build_meta(rel, front, first_heading(text) or template_title), [Block(text)]
+
+
+def _without_properties(text: str) -> tuple[str, dict[str, str]]:
+    """The page without the properties an export lists under its title ("Owner: Dana",
+    "Last edited time: March 4, 2025", "Status: Approved"), and those properties by key. Only
+    a run of two or more "Key: value" lines among the top lines, with at least one such key,
+    counts; a property that reads as content ("Response: …", "Price: $11") stays in the text."""
+    lines = text.splitlines()
+    run: dict[int, tuple[str, str]] = {}
+    for i in [i for i, ln in enumerate(lines) if ln.strip()][:PROPERTY_LINES]:
+        if m := _PROPERTY_RE.match(lines[i]):
+            run[i] = (m["key"].strip().lower(), m["value"].strip())
+        elif run or not lines[i].lstrip().startswith("#"):
+            break  # the properties come first, under the title only
+    known = {i: kv for i, kv in run.items() if kv[0] in _PAGE_PROPERTIES}
+    if len(run) < 2 or not known:
+        return text, {}
+    kept = "\n".join(ln for i, ln in enumerate(lines) if i not in known)
+    return kept, dict(known.values())
 
 
 def load_text(raw: str, rel: PurePosixPath) -> tuple[DocMeta, list[Block]]:

@@ -35,6 +35,10 @@ _BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|section)\s*>|<br\s*
 _LINK_DEF_RE = re.compile(r"^ {0,3}\[[^\]]+\]:\s+\S+")  # [id]: https://... (reference links)
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _QUOTE_MARK_RE = re.compile(r"^ {0,3}(?:> ?)+")  # blockquote markers: the quote is the text
+_ANCHOR_RE = re.compile(r"\s*\{#[\w.:-]+\}")  # a heading's custom id: "## Hosting {#hosting}"
+# A docs site's admonition: ":::tip Title" … ":::", or MkDocs' '!!! warning "Title"' over an
+# indented body; its title leads the body, its type ("tip", "danger") is markup.
+_ADMONITION_RE = re.compile(r'^\s*(?::{3,}|[!?]{3}\+?)\s*(?:\w+)?\s*(?:"([^"]*)"|(.*?))\s*$')
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -122,7 +126,11 @@ def markdown_to_text(body: str) -> str:
             continue
         table: list[str] = []
         for raw in _strip_markup(segment).split("\n"):
-            raw = _QUOTE_MARK_RE.sub("", raw)
+            raw = _ANCHOR_RE.sub("", _QUOTE_MARK_RE.sub("", raw))
+            if admonition := _ADMONITION_RE.match(raw):
+                title = (admonition.group(1) or admonition.group(2) or "").strip()
+                out.append(f"{title.rstrip('.:')}:" if title else "")
+                continue
             if raw.lstrip().startswith("|"):
                 table.append(raw)
                 continue

@@ -142,7 +142,8 @@ def objection_pairs(kb: KnowledgeBase) -> list[QAPair]:
     """Every answered question and battlecard objection of the knowledge base, in document
     order (see ``understand.qa``); not the questions of terms, policies or job pages."""
     pairs = qa_pairs(list(kb.manifest.all_chunks()), kb.conventions)
-    return [p for p in pairs if not p.chunks[0].has_role(*NOT_PAIRS)]
+    # (an objection named as such is one wherever it is written)
+    return [p for p in pairs if p.kind == "objection" or not p.chunks[0].has_role(*NOT_PAIRS)]
 
 
 class ObjectionHandler:
@@ -314,7 +315,11 @@ def _answer_sentences(pair: QAPair) -> list[Evidence]:
     found = chunk_sentences(pair.chunks, min_words=4)
     if pair.answer:
         wanted = " ".join(pair.answer)
-        found = [e for e in found if e.text in wanted]
+        # A response in a row or after a label ("Too expensive. — Response: Compare …"): its
+        # own sentences, each verbatim in the passage.
+        own = [s for s in sentences(wanted) if len(s.split()) >= 4]
+        inside = [e for e in found if e.text in wanted]
+        found = inside if len(inside) >= len(own) else [Evidence(s, pair.chunks[0]) for s in own]
     return [e for e in found if e.text != pair.question]
 
 

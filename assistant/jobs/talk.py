@@ -195,12 +195,41 @@ def _speaks_for_vendor(kb: KnowledgeBase, e: Evidence) -> bool:
     speaks as "we", says what sets it apart (not that both do the same), outside a section
     about a rival alone unless it names the vendor ("Them > … Us includes, unlike Them")."""
     market, conv = kb.market, kb.conventions
-    heading = " ".join(e.chunk.heading.split(" > ")[-2:])
-    rival_section = bool(market.mentioned(heading)) and not market.names_vendor(heading)
+    rival_section = any(  # "Them > Pricing", "Us vs Them > Where Them is strong"
+        market.mentioned(part) and not market.names_vendor(part)
+        for part in e.chunk.heading.split(" > ")[-2:]
+    )
     ours = market.names_vendor(e.text) or bool(WE_RE.search(e.text))
-    edge = conv.matches("advantage", e.text) and not conv.matches("parity", e.text)
+    # "Where Us is different", "How we win": a section that says what sets the vendor apart
+    ours_section = not rival_section and conv.matches(
+        "differentiator_section", e.chunk.heading.split(" > ")[-1]
+    )
+    edge = (conv.matches("advantage", e.text) or ours_section) and not conv.matches(
+        "parity", e.text
+    )
     outside = not rival_section or market.names_vendor(e.text)
-    return ours and bool(edge) and outside and not market.about_rival(e.text)
+    return (
+        ours
+        and bool(edge)
+        and outside
+        and not market.about_rival(e.text)
+        and not _concedes(kb, e.text)
+    )
+
+
+def _concedes(kb: KnowledgeBase, sentence: str) -> bool:
+    """A rival measured above us: "Them has more connectors than we do", "Them is cheaper
+    than Us for small teams", "Them is the better fit"."""
+    for m in re.finditer(
+        r"\bthan\s+(\S+(?:\s+\S+)?)|\bis the better (?:fit|choice|option)\b", sentence
+    ):
+        before = sentence[: m.start()]
+        us = m.group(1) is None or bool(
+            re.match(r"(?i)(?:we|us|ours?)\b", m.group(1)) or kb.market.names_vendor(m.group(1))
+        )
+        if us and kb.market.mentioned(before):
+            return True
+    return False
 
 
 def objections(
@@ -242,7 +271,9 @@ def discovery(kb: KnowledgeBase, persona: Persona, account: str, k: int = 4) -> 
     focus = [f for f in persona.discovery_focus if f]
     mine = [c for c in chunks if find_terms(focus, c.heading)]
     questions = chunk_sentences(
-        mine or chunks, lambda s: s.rstrip().rstrip("\"'”’").endswith("?"), min_words=4
+        mine or chunks,
+        lambda s: s.rstrip().rstrip("\"'”’").endswith("?") and "{{" not in s,  # not a script's
+        min_words=4,
     )
     account_tokens = set(tokenize(account))
     questions.sort(key=lambda e: -sum(1 for t in tokenize(e.text) if t in account_tokens))

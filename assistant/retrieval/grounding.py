@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk, Hit
-from assistant.core.text import is_question, normalize
+from assistant.core.text import is_pending, is_question, normalize
 from assistant.index.lexical import tokenize
 from assistant.retrieval.retriever import Retriever
 
@@ -132,6 +132,8 @@ class Grounder:
                 if is_question(sent):  # never an answer; its words are its answer's context
                     asked = _terms(sent)
                     continue
+                if is_pending(sent):  # a question still waiting for its answer
+                    continue
                 context = heading | asked
                 words = _terms(sent)
                 own = sum(w for t, w in weights.items() if t in words)
@@ -184,7 +186,11 @@ class Grounder:
         # price must not sit next to theirs as if it answered the question.
         support = _distinct(eligible if kind or competitors else ranked, cfg.max_support)
         if anchors:
-            near = " ".join(f"{h.chunk.meta.title} {h.chunk.embed_text}" for h in hits[:5])
+            near = " ".join(  # a question waiting for its answer is not where it is answered
+                f"{h.chunk.meta.title} {h.chunk.embed_text}"
+                for h in hits[:5]
+                if h.chunk.role != "open_question"
+            )
             present = set(tokenize(near))
             absent = [a for a in anchors if not set(tokenize(a)) <= present]
             if 2 * len(absent) > len(anchors):

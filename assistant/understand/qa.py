@@ -15,6 +15,17 @@ from assistant.core.text import is_question
 _QA_LINE_RE = re.compile(r"^\s*(?:q|question)\s*[:.]\s*(.+?)\s*$", re.I)
 _A_LINE_RE = re.compile(r"^\s*(?:a|answer)\s*[:.]\s*", re.I)
 MIN_ANSWER_WORDS = 4
+_RESPONSE = r"(?:suggested |our )?(?:response|answer|rebuttal|reply|how to (?:respond|answer))"
+# An objection table's row ("Too expensive. — Response: Compare …") or a database page's
+# "Response: …" line under the objection it is titled with.
+_ROW_PAIR_RE = re.compile(
+    rf"^(?P<q>[^—\n]{{3,200}}?) — (?i:{_RESPONSE})(?: \([^)\n]{{0,30}}\))?: (?P<a>.+)$"
+)
+_RESPONSE_LINE_RE = re.compile(rf"^\s*(?i:{_RESPONSE})\s*:\s*(?P<a>.+)$")
+# "Objection: We already have Them", "Concern – price": a heading naming the objection.
+_OBJECTION_HEADING_RE = re.compile(
+    r"^(?i:objection|concern|pushback)\s*(?:\d+\s*)?[:–—-]\s*(?P<q>.{3,})$"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,28 @@ class QAPair:
         return self.chunks[0].internal
 
 
+def _response_pairs(chunk: Chunk) -> list[QAPair]:
+    """Objections answered by a labelled response: a table's "Objection — Response: …" rows,
+    and a "Response: …" line under a heading that states the objection."""
+    out = []
+    topic = chunk.heading.split(" > ")[-1].strip()
+    for line in chunk.text.splitlines():
+        if m := _ROW_PAIR_RE.match(line.strip()):
+            question, answer = m["q"].strip(), m["a"].strip()
+        elif (m := _RESPONSE_LINE_RE.match(line)) and topic and not is_question(topic):
+            question, answer = topic, m["a"].strip()
+        else:
+            continue
+        if len(answer.split()) >= MIN_ANSWER_WORDS:
+            out.append(QAPair(question.strip('"“”'), (chunk,), "objection", (answer,)))
+    return out
+
+
+def responds(chunk: Chunk) -> bool:
+    """The passage answers objections in labelled responses (an objection table's rows)."""
+    return bool(_response_pairs(chunk))
+
+
 def _inline_pairs(chunk: Chunk) -> list[QAPair]:
     lines = [ln.strip() for ln in chunk.text.splitlines() if ln.strip()]
     out: list[QAPair] = []
@@ -43,6 +76,8 @@ def _inline_pairs(chunk: Chunk) -> list[QAPair]:
         line = lines[i]
         q = _QA_LINE_RE.match(line)
         question = q.group(1) if q else line if is_question(line) and len(line.split()) >= 3 else ""
+        if "{{" in question:
+            question = ""  # an email template's subject line ("{{first_name}}, …?")
         answer: list[str] = []
         j = i + 1
         while (
@@ -68,8 +103,15 @@ def qa_pairs(chunks: list[Chunk], conventions: Conventions) -> list[QAPair]:
     for c in chunks:
         parts = [p.strip() for p in c.heading.split(" > ")]
         last = parts[-1] if parts else ""
-        if len(parts) >= 2 and conventions.heading_has("objections", parts[-2]):
+        named = _OBJECTION_HEADING_RE.match(last)
+        if responses := _response_pairs(c):
+            inline.extend(responses)
+        elif len(parts) >= 2 and conventions.heading_has("objections", parts[-2]):
             grouped.setdefault((c.source, last.strip('"“”'), "objection"), []).append(c)
+        elif named:
+            grouped.setdefault((c.source, named["q"].strip().strip('"“”'), "objection"), []).append(
+                c
+            )
         elif is_question(last) and any(not is_question(s) for s in c.sentences()):
             grouped.setdefault((c.source, last, "heading"), []).append(c)
         elif c.has_role("qa"):

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.core.records import Chunk
-from assistant.core.text import is_question, sentences
+from assistant.core.text import is_pending, is_question, sentences
 from assistant.core.yamlfile import Pattern, exactly, load_model
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -107,8 +107,8 @@ def qa_shape(chunk: Chunk) -> str:
     passage is questions without answers, else ""."""
     heading = chunk.heading.split(" > ")[-1].strip()
     said = sentences(chunk.text)
-    questions = [s for s in said if is_question(s)]
-    answers = [s for s in said if not is_question(s)]
+    questions = [s for s in said if is_question(s) or is_pending(s)]
+    answers = [s for s in said if s not in questions]
     if re.search(r"(?mi)^\s*(?:q|question)\s*[:.].+\n+\s*(?:a|answer)\s*[:.]", chunk.text):
         return "qa"
     if is_question(heading):
