@@ -6,6 +6,7 @@ documents say. The company ("Lumora") and its rivals are invented here."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -748,6 +749,10 @@ def test_notion_objection_rows_and_objection_headings_become_pairs(notion_db_kb)
     )
     said = " ".join(s.text for s in result.sections if s.customer_facing)
     assert "re-plans a site in under 90 seconds" in said
+    # its sources read "Sales Wiki/Objections/….md", without the export's page ids
+    shown = result.to_markdown()
+    assert "Sales Wiki/Objections/We can do this in spreadsheets.md" in shown
+    assert not re.search(r"[0-9a-f]{32}", shown)
 
 
 # -- a shared drive: word-processor documents saved as web pages, notes as text -------------
@@ -871,3 +876,51 @@ def test_a_fair_comparison_gives_our_differences_never_our_concessions(fair_kb) 
     said = " ".join(s.text for s in pitch.sections if s.customer_facing)
     for concession in ("more connectors than we do", "cheaper than Lumora", "the better fit"):
         assert concession not in said
+    answer = Pitchcraft(fair_kb).objection(
+        ObjectionRequest("Gullbay has more connectors, and we need mainframe ledgers someday.")
+    )
+    said = " ".join(s.text for s in answer.sections if s.customer_facing)
+    assert "the better fit" not in said and "more connectors than we do" not in said
+
+
+# -- a product page whose sections are its features, beside pages a CFO cares less about ------
+
+SPEND = {
+    "docs/spend-control.md": """# Spend Control
+
+Spend Control shows finance where every dollar goes and what it returns.
+
+## Savings dashboard
+
+Finance sees the savings of every approved purchase against budget. The return on every
+contract is visible the day it is signed.
+
+## Payback tracking
+
+Each investment carries its payback period and its business case. Finance is warned when
+the payback slips past the date the business case promised.
+
+## Budget alerts
+
+Budget owners are alerted before spend passes the budget. Quarter-end overruns and surprise
+invoices stop, and savings show up in the forecast.
+""",
+    "docs/connectors.md": "# Connectors\n\nLumora syncs purchase orders from the ERP every "
+    "hour.\n\nInvoices arrive from the accounts-payable inbox and are matched to orders "
+    "automatically.\n",
+    "docs/mobile.md": "# Mobile approvals\n\nApprovers sign off purchases from their phone in "
+    "one tap.\n\nEvery approval records who approved, when and from which device.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def spend_kb(tmp_path_factory: pytest.TempPathFactory, embedder) -> KnowledgeBase:
+    return _build(tmp_path_factory.mktemp("spend"), SPEND, embedder)
+
+
+def test_a_page_and_its_own_sections_never_leave_a_pitch_short(spend_kb) -> None:
+    """The CFO's best fits are one page and its sections, which count once: the pitch fills
+    its three features from the other pages rather than stopping at one."""
+    pitch = Pitchcraft(spend_kb).pitch(PitchRequest("CFO"))
+    assert len(pitch.extra["features"]) == 3, [f["name"] for f in pitch.extra["features"]]
+    assert not [w for w in pitch.warnings if "feature(s) in the knowledge base" in w]

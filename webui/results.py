@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from assistant.core.results import Citation, Result, Section, TextSink, render_markdown_sections
+from assistant.core.text import without_page_ids
 from assistant.jobs.ask import AskResult
 from assistant.service import Pitchcraft
 
@@ -64,7 +65,7 @@ def citations(app: Pitchcraft, items: Sequence[Citation], title: str = "Sources"
         return
     st.markdown(f"#### {title}")
     for c in items:
-        where = c.source + (f", p. {c.page}" if c.page else "")
+        where = without_page_ids(c.source) + (f", p. {c.page}" if c.page else "")
         tag = " · internal" if c.audience == "internal" else ""
         with st.expander(f"[{c.n}] {where} — {c.section}{tag}"):
             st.markdown(f"> {escape(' '.join(c.quote.split()))}")

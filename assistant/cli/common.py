@@ -11,6 +11,7 @@ from typing import Any
 from assistant.core.config import Settings
 from assistant.core.errors import ConfigError
 from assistant.core.results import Result, TextSink
+from assistant.core.text import without_page_ids
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 
@@ -45,7 +46,7 @@ def emit(args: argparse.Namespace, data: Any, render: Callable[[Any], str]) -> N
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     else:
-        sys.stdout.write(render(data).rstrip() + "\n")
+        sys.stdout.write(without_page_ids(render(data)).rstrip() + "\n")
 
 
 def require_content(kb: Any) -> None:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.core.records import Chunk
-from assistant.core.text import sentences, shorten
+from assistant.core.text import sentences, shorten, without_page_ids
 
 CITE_RE = re.compile(r"\[(\d+)\]")
 """A citation marker ``[n]`` in written text."""
@@ -167,7 +167,7 @@ class Result:
             else ""
         )
         sections = self.sections if prose else []
-        return (
+        return without_page_ids(
             f"{head}{render_markdown_sections(sections, self.citations.items)}{tail}"
             f"\n\n_Written by the {self.writer} writer._\n"
         )

@@ -191,3 +191,12 @@ def plain_name(name: str) -> str:
             break
         name = cleaned
     return name
+
+
+_PAGE_ID_RE = re.compile(r" [0-9a-f]{32}(?=[/.])")
+
+
+def without_page_ids(text: str) -> str:
+    """Text for a reader without the page ids a wiki export puts in every file and folder
+    name ("Sales Wiki 8f3c…/Pricing 1a2b….md" reads "Sales Wiki/Pricing.md")."""
+    return _PAGE_ID_RE.sub("", text)

@@ -290,7 +290,9 @@ class FeaturePicker:
         # when too few others exist.
         fitting = [c for c in candidates if c.signals["persona"] >= MIN_PERSONA_FIT]
         if len(fitting) >= n:
-            candidates = fitting
+            picked = _diverse(fitting, vectors, n, answers)
+            if len(picked) == n:  # (a page and its own sections count once)
+                return picked
         return _diverse(candidates, vectors, n, answers)
 
     def _why(

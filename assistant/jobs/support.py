@@ -162,6 +162,8 @@ class SupportFinder:
         speak for it. Never one about another competitor alone."""
         market = self.kb.market
         compared = chunk.source in market.compared_sources
+        if market.concedes(sentence):
+            return False  # "Them is the better fit": never the rep's answer
         if is_table_row(sentence):  # a row where we have what the buyer's rival lacks
             return bool(competitor) and market.row_edge(sentence, competitor)
         if compared and THEY_RE.match(sentence):

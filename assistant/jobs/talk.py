@@ -213,23 +213,8 @@ def _speaks_for_vendor(kb: KnowledgeBase, e: Evidence) -> bool:
         and bool(edge)
         and outside
         and not market.about_rival(e.text)
-        and not _concedes(kb, e.text)
+        and not market.concedes(e.text)
     )
-
-
-def _concedes(kb: KnowledgeBase, sentence: str) -> bool:
-    """A rival measured above us: "Them has more connectors than we do", "Them is cheaper
-    than Us for small teams", "Them is the better fit"."""
-    for m in re.finditer(
-        r"\bthan\s+(\S+(?:\s+\S+)?)|\bis the better (?:fit|choice|option)\b", sentence
-    ):
-        before = sentence[: m.start()]
-        us = m.group(1) is None or bool(
-            re.match(r"(?i)(?:we|us|ours?)\b", m.group(1)) or kb.market.names_vendor(m.group(1))
-        )
-        if us and kb.market.mentioned(before):
-            return True
-    return False
 
 
 def objections(

@@ -70,6 +70,9 @@ class DocInfo:
     titled: bool = False  # the competitor was read from the title ("Them battlecard")
 
 
+_CONCEDES_RE = re.compile(r"\bthan\s+(\S+(?:\s+\S+)?)|\bis the better (?:fit|choice|option)\b")
+
+
 @dataclass
 class Market:
     vendor: str = DEFAULT_VENDOR
@@ -116,6 +119,17 @@ class Market:
 
     def names_vendor(self, text: str) -> bool:
         return bool(_name_re(flat(self.vendor)).search(text))
+
+    def concedes(self, sentence: str) -> bool:
+        """A rival measured above us: "Them has more connectors than we do", "Them is
+        cheaper than Us for small teams", "Them is the better fit"."""
+        for m in _CONCEDES_RE.finditer(sentence):
+            us = m.group(1) is None or bool(
+                re.match(r"(?i)(?:we|us|ours?)\b", m.group(1)) or self.names_vendor(m.group(1))
+            )
+            if us and self.mentioned(sentence[: m.start()]):
+                return True
+        return False
 
     def about_rival(self, sentence: str, heading: str = "") -> bool:
         """A sentence about a competitor rather than the vendor: it names a competitor, not the
