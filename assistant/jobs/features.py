@@ -291,7 +291,7 @@ class FeaturePicker:
         fitting = [c for c in candidates if c.signals["persona"] >= MIN_PERSONA_FIT]
         if len(fitting) >= n:
             picked = _diverse(fitting, vectors, n, answers)
-            if len(picked) == n:  # (a page and its own sections count once)
+            if len(picked) == n:  # short when most of them are one page and its sections
                 return picked
         return _diverse(candidates, vectors, n, answers)
 
