@@ -9,7 +9,7 @@ import pytest
 from fpdf import FPDF
 
 from assistant.core.errors import IngestError
-from assistant.core.records import Document
+from assistant.core.records import DocMeta, Document
 from assistant.core.text import plain_name
 from assistant.ingest.loaders import discover, load_file, scan
 from assistant.ingest.meta import infer_meta
@@ -728,3 +728,20 @@ def test_an_exports_property_lines_are_facts_about_the_page(tmp_path: Path) -> N
     assert "Response: The per-seat price looks lower" in doc.text
     write(tmp_path, "datasheet.md", "# Datasheet\n\nPrice: $11 per user\n\nMore text.\n")
     assert "Price: $11 per user" in load(tmp_path, "datasheet.md").text
+
+
+@pytest.mark.parametrize(
+    ("title", "customer"),
+    [
+        ("Velmora Health Partners: audit prep down 60%", "Velmora Health Partners"),
+        ("Ostrander Freight closes in 6 days with Lumora", "Ostrander Freight"),
+        ("Halloway Freight - customer story", "Halloway Freight"),
+    ],
+)
+def test_a_customer_story_is_named_by_its_titles_leading_name(title: str, customer: str) -> None:
+    assert DocMeta(doc_type="case_study", title=title).customer == customer
+
+
+def test_a_file_named_as_a_case_study_is_one_whatever_its_title(tmp_path: Path) -> None:
+    write(tmp_path, "Case Study - Ostrander.md", "# Ostrander closes in 6 days\n\nText here.\n")
+    assert load(tmp_path, "Case Study - Ostrander.md").meta.doc_type == "case_study"

@@ -796,6 +796,9 @@ DRIVE = {
     "OLD - 2022 pricing - do not use.html": _gdoc(
         "Lumora pricing (2022)", "<p><span>Pro costs $900 per month on 2022 paper.</span></p>"
     ),
+    "call script - discovery.txt": "Discovery call script\n\n"
+    'OPENER "Hi {{name}}, it is {{rep}} from Lumora. Is the close something you own?"\n\n'
+    "How many entities do you close each month?\n\nHow do you match bank lines today?\n",
     "meeting notes 2026-04-17 pricing sync.txt": "Pricing sync - 17 Apr 2026\n"
     "Attendees: Dagny, Rafe, Juno\n\nThe implementation fee is underwater on big deals.\n",
 }
@@ -924,3 +927,12 @@ def test_a_page_and_its_own_sections_never_leave_a_pitch_short(spend_kb) -> None
     pitch = Pitchcraft(spend_kb).pitch(PitchRequest("CFO"))
     assert len(pitch.extra["features"]) == 3, [f["name"] for f in pitch.extra["features"]]
     assert not [w for w in pitch.warnings if "feature(s) in the knowledge base" in w]
+
+
+def test_drive_call_script_gives_discovery_questions_never_its_template(drive_kb) -> None:
+    from assistant.jobs import talk
+
+    persona = Pitchcraft(drive_kb).personas["cfo"]
+    asked = [e.text for e in talk.discovery(drive_kb, persona, "")]
+    assert "How many entities do you close each month?" in asked
+    assert not [q for q in asked if "{{" in q]
