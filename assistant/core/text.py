@@ -193,6 +193,15 @@ def plain_name(name: str) -> str:
     return name
 
 
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*\w+\s*\}\}|\[(?:first[ _])?name\]", re.I)
+
+
+def has_placeholder(text: str) -> bool:
+    """A template's blank ("Hi {{first_name}}", "[Name]"): an email or call script, not a fact
+    or a question anyone asked."""
+    return bool(_PLACEHOLDER_RE.search(text))
+
+
 _PAGE_ID_RE = re.compile(r" [0-9a-f]{32}(?=[/.])")
 
 

@@ -96,9 +96,9 @@ def infer_meta(rel: PurePosixPath) -> dict[str, Any]:
 
 
 _SELF_WORDS = {"us", "we", "our", "ours"}
-_CARD_WORDS_RE = re.compile(
-    r"(?i)^(?:battle ?cards?|comparison|competitive|competitor)\b[\s:–—-]*"
-    r"|[\s:–—-]*\b(?:battle ?cards?|comparison|competitive analysis|profile|overview|brief)$"
+_CARD_WORDS_RE = re.compile(  # what a file name says besides the rival's name
+    rf"^(?:{_CARD}|(?i:comparison|competitive|competitor))\b[\s:–—-]*"
+    rf"|[\s:–—-]*\b(?:{_CARD}|(?i:comparison|profile|overview|brief))$"
 )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from assistant.core.records import Chunk
 from assistant.core.terms import find_terms
-from assistant.core.text import normalize
+from assistant.core.text import has_placeholder, normalize
 from assistant.index.kb import KnowledgeBase
 from assistant.index.lexical import tokenize
 from assistant.jobs.features import FeaturePick
@@ -257,7 +257,7 @@ def discovery(kb: KnowledgeBase, persona: Persona, account: str, k: int = 4) -> 
     mine = [c for c in chunks if find_terms(focus, c.heading)]
     questions = chunk_sentences(
         mine or chunks,
-        lambda s: s.rstrip().rstrip("\"'”’").endswith("?") and "{{" not in s,  # not a script's
+        lambda s: s.rstrip().rstrip("\"'”’").endswith("?") and not has_placeholder(s),
         min_words=4,
     )
     account_tokens = set(tokenize(account))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from assistant.core.records import Chunk
-from assistant.core.text import normalize, sentences, strip_label
+from assistant.core.text import has_placeholder, normalize, sentences, strip_label
 from assistant.index.lexical import tokenize
 from assistant.understand.market import is_table_row
 
@@ -61,7 +61,7 @@ _CODE_RE = re.compile(
     r"`|\b\w+\.(?:py|sh|js|json|yaml|yml|toml|conf)\b|\b[a-z]+_[a-z_]+\b|(?:^|\s)--?[a-z]"
     r"|\b\w+\(\)|\b[A-Z]{3,}_[A-Z_]+\b|\d\s*[*×]\s*\d"
 )
-_NOT_PROSE_RE = re.compile(r"```|~~~|\{\{\s*\w+\s*\}\}|\[(?:first[ _])?name\]", re.I)
+_CODE_FENCE_RE = re.compile(r"```|~~~")
 # "fetches these every 30 seconds", "reduce this by…": a demonstrative with no noun after it
 # points back.
 _POINTS_BACK_RE = re.compile(
@@ -97,7 +97,7 @@ def is_customer_sayable(sentence: str) -> bool:
         return False  # "Lead with time to value: 6 weeks": an instruction heading its point
     if _ATTRIBUTION_RE.match(sentence):
         return False  # "— Name, Title, Company": who said the quote above, not a fact
-    if _NOT_PROSE_RE.search(sentence):
+    if _CODE_FENCE_RE.search(sentence) or has_placeholder(sentence):
         return False  # a code block's lines, an email template's "Hi {{first_name}}"
     return not (_REP_TALK_RE.search(sentence) or _META_RE.search(sentence))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from assistant.core.conventions import Conventions
 from assistant.core.records import Chunk
-from assistant.core.text import is_question
+from assistant.core.text import has_placeholder, is_question
 
 _QA_LINE_RE = re.compile(r"^\s*(?:q|question)\s*[:.]\s*(.+?)\s*$", re.I)
 _A_LINE_RE = re.compile(r"^\s*(?:a|answer)\s*[:.]\s*", re.I)
@@ -76,7 +76,7 @@ def _inline_pairs(chunk: Chunk) -> list[QAPair]:
         line = lines[i]
         q = _QA_LINE_RE.match(line)
         question = q.group(1) if q else line if is_question(line) and len(line.split()) >= 3 else ""
-        if "{{" in question:
+        if has_placeholder(question):
             question = ""  # an email template's subject line ("{{first_name}}, …?")
         answer: list[str] = []
         j = i + 1
